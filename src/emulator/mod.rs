@@ -1,0 +1,1 @@
+//! A local, stateful imitation of the Segment Public API's access-management surface.
