@@ -3,5 +3,8 @@
 //! Data flows one way: `cli` -> `access` -> `segment` -> HTTP; `output` renders what `access`
 //! returns. The `emulator` depends only on the shared models in `segment::models`.
 
+pub mod access;
+pub mod cli;
 pub mod emulator;
+pub mod output;
 pub mod segment;

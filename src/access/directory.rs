@@ -1,0 +1,311 @@
+//! What we know of a workspace's access, read once and then answered from memory.
+//!
+//! Loading is planned to fetch nothing twice and nothing the question does not need: groups come
+//! with their permissions from the list endpoint, so only users need one `GET /users/{id}` each,
+//! and member lists are fetched once per group. Independent reads run concurrently; the client
+//! bounds how many are in flight and paces them against the rate limit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::segment::models::*;
+use crate::segment::{Client, Error};
+
+/// Reports loading progress; the CLI shows it as a bar on a terminal.
+pub trait Progress: Send + Sync {
+    /// More work became known (e.g. one request per user, once the user list is in).
+    fn add_work(&self, _n: u64) {}
+    fn done(&self, _n: u64) {}
+}
+
+/// No progress display.
+pub struct Quiet;
+impl Progress for Quiet {}
+
+/// The resources a permission can point at, by kind.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub sources: Vec<Source>,
+    pub warehouses: Vec<Warehouse>,
+    pub functions: Vec<Function>,
+    pub spaces: Vec<Space>,
+    /// Set when `GET /spaces` is unavailable (workspaces without Engage): spaces are unknown,
+    /// not absent.
+    pub spaces_unavailable: Option<String>,
+}
+
+/// The function kinds `GET /functions` must be asked for one by one.
+pub const FUNCTION_KINDS: [&str; 4] = [
+    "SOURCE",
+    "DESTINATION",
+    "INSERT_SOURCE",
+    "INSERT_DESTINATION",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub workspace: Option<Workspace>,
+    /// With permissions when loaded for grants.
+    pub users: Vec<User>,
+    pub invites: Vec<String>,
+    /// Always with permissions (the list endpoint includes them).
+    pub groups: Vec<UserGroup>,
+    /// Group id -> member users, for the groups whose members were loaded.
+    pub members: HashMap<String, Vec<MinimalUser>>,
+    /// Group id -> pending invites in that group.
+    pub group_invites: HashMap<String, Vec<String>>,
+    pub roles: Vec<Role>,
+    pub resources: Resources,
+    pub labels: Vec<Label>,
+}
+
+/// What to load. Each flag costs requests; callers ask for what their question needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Need {
+    pub workspace: bool,
+    pub users: bool,
+    /// `GET /users/{id}` for every user (one request each).
+    pub user_permissions: bool,
+    pub invites: bool,
+    pub groups: bool,
+    /// Members and invites of every group (a page or more per group).
+    pub group_members: bool,
+    pub roles: bool,
+    pub resources: bool,
+    pub labels: bool,
+}
+
+impl Need {
+    /// Everything a full grant audit needs.
+    pub fn everything() -> Need {
+        Need {
+            workspace: true,
+            users: true,
+            user_permissions: true,
+            invites: true,
+            groups: true,
+            group_members: true,
+            roles: true,
+            resources: true,
+            labels: false,
+        }
+    }
+}
+
+impl Directory {
+    /// Loads what `need` asks for, concurrently.
+    pub async fn load(
+        client: &Client,
+        need: Need,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Directory, Error> {
+        let users = async {
+            if !need.users && !need.user_permissions {
+                return Ok(Vec::new());
+            }
+            let list = client.users().await?;
+            progress.done(1);
+            if !need.user_permissions {
+                return Ok(list);
+            }
+            progress.add_work(list.len() as u64);
+            client
+                .fan_out(list, |u| {
+                    let progress = progress.clone();
+                    async move {
+                        let full = client.user(&u.id).await;
+                        progress.done(1);
+                        match full {
+                            Ok(full) => Ok(full),
+                            // Removed between the list and this read: the workspace no
+                            // longer has this user, so neither do we.
+                            Err(e) if e.is_not_found() => Ok(User {
+                                permissions: None,
+                                ..u
+                            }),
+                            Err(e) => Err(e),
+                        }
+                    }
+                })
+                .await
+                .map(|v| v.into_iter().filter(|u| u.permissions.is_some()).collect())
+        };
+        let groups = async {
+            if !need.groups && !need.group_members {
+                return Ok((Vec::new(), HashMap::new(), HashMap::new()));
+            }
+            let groups = client.groups().await?;
+            progress.done(1);
+            if !need.group_members {
+                return Ok((groups, HashMap::new(), HashMap::new()));
+            }
+            progress.add_work(2 * groups.len() as u64);
+            let (members, invites) = load_members(client, &groups, progress.as_ref()).await?;
+            Ok((groups, members, invites))
+        };
+        let invites = async {
+            if !need.invites {
+                return Ok(Vec::new());
+            }
+            let v = client.invites().await;
+            progress.done(1);
+            v
+        };
+        let workspace = async {
+            if !need.workspace {
+                return Ok(None);
+            }
+            let v = client.workspace().await.map(Some);
+            progress.done(1);
+            v
+        };
+        let roles = async {
+            if !need.roles {
+                return Ok(Vec::new());
+            }
+            let v = client.roles().await;
+            progress.done(1);
+            v
+        };
+        let resources = async {
+            if !need.resources {
+                return Ok(Resources::default());
+            }
+            let r = load_resources(client).await;
+            progress.done(1);
+            r
+        };
+        let labels = async {
+            if !need.labels {
+                return Ok(Vec::new());
+            }
+            client.labels().await
+        };
+        progress.add_work(7);
+        let (users, (groups, members, group_invites), invites, workspace, roles, resources, labels) =
+            tokio::try_join!(users, groups, invites, workspace, roles, resources, labels)?;
+        Ok(Directory {
+            workspace,
+            users,
+            invites,
+            groups,
+            members,
+            group_invites,
+            roles,
+            resources,
+            labels,
+        })
+    }
+
+    pub fn group(&self, id: &str) -> Option<&UserGroup> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The display name of a resource a permission points at, if Segment still lists it.
+    pub fn resource_name(&self, t: ResourceType, id: &str) -> Option<String> {
+        let r = &self.resources;
+        match t {
+            ResourceType::Workspace => self
+                .workspace
+                .as_ref()
+                .filter(|w| w.id == id)
+                .map(|w| w.name.clone()),
+            ResourceType::Source => r.sources.iter().find(|s| s.id == id).map(source_name),
+            ResourceType::Warehouse => r.warehouses.iter().find(|w| w.id == id).map(warehouse_name),
+            ResourceType::Function => r.functions.iter().find(|f| f.id == id).map(function_name),
+            ResourceType::Space => r.spaces.iter().find(|s| s.id == id).map(|s| s.name.clone()),
+        }
+    }
+}
+
+pub fn source_name(s: &Source) -> String {
+    s.name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&s.slug)
+        .to_string()
+}
+
+pub fn warehouse_name(w: &Warehouse) -> String {
+    w.display_name().unwrap_or(&w.id).to_string()
+}
+
+pub fn function_name(f: &Function) -> String {
+    f.display_name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(&f.id)
+        .to_string()
+}
+
+/// Members and pending invites of each group.
+pub async fn load_members(
+    client: &Client,
+    groups: &[UserGroup],
+    progress: &dyn Progress,
+) -> Result<
+    (
+        HashMap<String, Vec<MinimalUser>>,
+        HashMap<String, Vec<String>>,
+    ),
+    Error,
+> {
+    let members = client.fan_out(groups, |g| async move {
+        // Segment's list item says how many members there are; an empty group needs no read.
+        let users = if g.member_count > 0.0 {
+            client.group_members(&g.id).await?
+        } else {
+            Vec::new()
+        };
+        progress.done(1);
+        let invites = client.group_invites(&g.id).await?;
+        progress.done(1);
+        Ok((g.id.clone(), users, invites))
+    });
+    let mut by_group = HashMap::new();
+    let mut invites_by_group = HashMap::new();
+    for (id, users, invites) in members.await? {
+        by_group.insert(id.clone(), users);
+        invites_by_group.insert(id, invites);
+    }
+    Ok((by_group, invites_by_group))
+}
+
+/// Sources, warehouses, functions of every kind, and spaces, concurrently.
+pub async fn load_resources(client: &Client) -> Result<Resources, Error> {
+    let functions = client.fan_out(FUNCTION_KINDS, |kind| async move {
+        match client.functions(kind).await {
+            Ok(v) => Ok(v),
+            // Older API versions know only SOURCE and DESTINATION functions.
+            Err(e) if kind.starts_with("INSERT") && e.status() == Some(422) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    });
+    let spaces = async {
+        match client.spaces().await {
+            Ok(v) => Ok((v, None)),
+            // Workspaces without Engage, or tokens without access to it, cannot list spaces;
+            // everything else still works, so say so instead of failing the audit.
+            Err(e @ Error::Api { .. }) if matches!(e.status(), Some(403 | 404 | 415)) => {
+                Ok((Vec::new(), Some(e.to_string())))
+            }
+            Err(e) => Err(e),
+        }
+    };
+    let (sources, warehouses, functions, (spaces, spaces_unavailable)) =
+        tokio::try_join!(client.sources(), client.warehouses(), functions, spaces)?;
+    let mut functions: Vec<Function> = functions.into_iter().flatten().collect();
+    functions.sort_by(|a, b| a.id.cmp(&b.id));
+    functions.dedup_by(|a, b| a.id == b.id);
+    Ok(Resources {
+        sources,
+        warehouses,
+        functions,
+        spaces,
+        spaces_unavailable,
+    })
+}

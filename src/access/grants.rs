@@ -1,0 +1,204 @@
+//! Effective access: every direct grant, every grant held through a group, and every group
+//! membership, as grant records.
+
+use crate::segment::models::{Permission, ResourceType, UserGroup};
+use crate::segment::roles;
+
+use super::directory::Directory;
+use super::record::*;
+
+/// Which records a question wants. All set filters must match.
+#[derive(Debug, Clone, Default)]
+pub struct GrantFilter {
+    pub user_id: Option<String>,
+    pub group_id: Option<String>,
+    pub role_id: Option<String>,
+    pub resource: Option<ResourceMatch>,
+    /// Only grants held directly (and memberships), not those inherited through a group.
+    pub direct_only: bool,
+}
+
+/// A resource to match, with what is needed to decide whether a workspace-wide binding reaches
+/// it (its type, and its labels for label-narrowed bindings).
+#[derive(Debug, Clone)]
+pub struct ResourceMatch {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub labels: Vec<LabelRef>,
+}
+
+impl GrantFilter {
+    pub fn matches(&self, g: &GrantRecord) -> bool {
+        if let Some(uid) = &self.user_id
+            && !matches!(&g.principal, Principal::User { id, .. } if id == uid)
+        {
+            return false;
+        }
+        if let Some(gid) = &self.group_id {
+            let as_principal = matches!(&g.principal, Principal::Group { id, .. } if id == gid);
+            let as_via = g.via.as_ref().is_some_and(|v| &v.id == gid);
+            let as_membership = g.is_membership() && &g.resource.id == gid;
+            if !(as_principal || as_via || as_membership) {
+                return false;
+            }
+        }
+        if let Some(rid) = &self.role_id
+            && g.role.as_ref().is_none_or(|r| &r.id != rid)
+        {
+            return false;
+        }
+        if self.direct_only && g.via.is_some() {
+            return false;
+        }
+        if let Some(m) = &self.resource
+            && !reaches(g, m)
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// Whether a grant gives access to the resource: bound to it exactly, or bound at workspace
+/// level by a role that covers that kind of resource (Workspace Owner covers everything), with
+/// all of the binding's labels on the resource.
+pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
+    if g.resource.kind == m.kind && g.resource.id == m.id {
+        return true;
+    }
+    if g.resource.kind != ResourceKind::Workspace || m.kind == ResourceKind::Group {
+        return false;
+    }
+    let Some(role) = &g.role else {
+        return false;
+    };
+    let Some(kind) = m.kind.api_type() else {
+        return false;
+    };
+    let covers = role.name.eq_ignore_ascii_case("Workspace Owner")
+        || roles::builtin(&role.name).is_some_and(|spec| {
+            kind != ResourceType::Workspace
+                && spec.can_bind(ResourceType::Workspace)
+                && spec.can_bind(kind)
+        });
+    covers && g.labels.iter().all(|l| m.labels.contains(l))
+}
+
+/// Every grant record the directory implies, in display order.
+pub fn all_grants(dir: &Directory) -> Vec<GrantRecord> {
+    let mut out = Vec::new();
+    for u in &dir.users {
+        let p = Principal::User {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+        };
+        for perm in u.permissions.iter().flatten() {
+            push_permission(dir, &p, perm, None, &mut out);
+        }
+    }
+    for g in &dir.groups {
+        let gp = Principal::Group {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        };
+        for perm in g.permissions.iter().flatten() {
+            push_permission(dir, &gp, perm, None, &mut out);
+        }
+        for member in group_principals(dir, g) {
+            out.push(GrantRecord {
+                principal: member.clone(),
+                role: None,
+                resource: ResourceRef {
+                    kind: ResourceKind::Group,
+                    id: g.id.clone(),
+                    name: Some(g.name.clone()),
+                },
+                labels: Vec::new(),
+                via: None,
+            });
+            let via = Via {
+                kind: ViaKind::Group,
+                id: g.id.clone(),
+                name: g.name.clone(),
+            };
+            for perm in g.permissions.iter().flatten() {
+                push_permission(dir, &member, perm, Some(&via), &mut out);
+            }
+        }
+    }
+    out.sort_by(|a, b| a.cmp_for_display(b));
+    out.dedup();
+    out
+}
+
+/// The grants matching a filter.
+pub fn grants(dir: &Directory, filter: &GrantFilter) -> Vec<GrantRecord> {
+    let mut v = all_grants(dir);
+    v.retain(|g| filter.matches(g));
+    v
+}
+
+/// Members of a group as principals: users (with what the directory knows of them) and
+/// pending invites.
+fn group_principals(dir: &Directory, g: &UserGroup) -> Vec<Principal> {
+    let mut v: Vec<Principal> = dir
+        .members
+        .get(&g.id)
+        .into_iter()
+        .flatten()
+        .map(|m| Principal::User {
+            id: m.id.clone(),
+            email: m.email.clone(),
+            name: m.name.clone(),
+        })
+        .collect();
+    v.extend(
+        dir.group_invites
+            .get(&g.id)
+            .into_iter()
+            .flatten()
+            .map(|e| Principal::Invite { email: e.clone() }),
+    );
+    v
+}
+
+fn push_permission(
+    dir: &Directory,
+    principal: &Principal,
+    perm: &Permission,
+    via: Option<&Via>,
+    out: &mut Vec<GrantRecord>,
+) {
+    let role = RoleRef {
+        id: perm.role_id.clone(),
+        name: perm.role_name.clone(),
+    };
+    for r in &perm.resources {
+        // Labels may come on the resource (what Segment sends) or on the permission (what its
+        // schema also allows); either narrows this binding.
+        let mut labels: Vec<LabelRef> = r
+            .labels
+            .iter()
+            .flatten()
+            .chain(perm.labels.iter().flatten())
+            .map(|l| LabelRef {
+                key: l.key.clone(),
+                value: l.value.clone(),
+            })
+            .collect();
+        labels.sort();
+        labels.dedup();
+        out.push(GrantRecord {
+            principal: principal.clone(),
+            role: Some(role.clone()),
+            resource: ResourceRef {
+                kind: r.resource_type.into(),
+                id: r.id.clone(),
+                name: dir.resource_name(r.resource_type, &r.id),
+            },
+            labels,
+            via: via.cloned(),
+        });
+    }
+}

@@ -1,0 +1,12 @@
+//! The domain: grants, name resolution and effective access, computed from what the Segment
+//! client reads. Nothing here prints or parses command lines.
+
+pub mod directory;
+pub mod grants;
+pub mod record;
+pub mod resolve;
+pub mod views;
+
+pub use directory::{Directory, Need, Progress, Quiet};
+pub use grants::{GrantFilter, ResourceMatch};
+pub use record::GrantRecord;

@@ -1,0 +1,303 @@
+//! Turning what a person types (an email, a name, `source:web-prod`) into Segment ids.
+//! Matching is exact on ids and case-insensitive on emails, slugs and names; an ambiguous or
+//! unknown name is an error that lists candidates, never a guess.
+
+use crate::segment::models::*;
+
+use super::directory::{Directory, function_name, source_name, warehouse_name};
+use super::record::{LabelRef, ResourceKind};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ResolveError {
+    #[error("no {kind} matches {input:?}{}", hint(.candidates))]
+    NotFound {
+        kind: &'static str,
+        input: String,
+        candidates: Vec<String>,
+    },
+    #[error("{input:?} matches {} {kind}s: {}; use an id or a more exact name", .candidates.len(), .candidates.join(", "))]
+    Ambiguous {
+        kind: &'static str,
+        input: String,
+        candidates: Vec<String>,
+    },
+    #[error("{0}")]
+    Syntax(String),
+}
+
+fn hint(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", candidates.join(", "))
+    }
+}
+
+/// Picks the one item whose keys match `input`: exact id first, then case-insensitive keys.
+fn pick<'a, T>(
+    kind: &'static str,
+    input: &str,
+    items: &'a [T],
+    id: impl Fn(&T) -> &str,
+    keys: impl Fn(&T) -> Vec<String>,
+    describe: impl Fn(&T) -> String,
+) -> Result<&'a T, ResolveError> {
+    if let Some(found) = items.iter().find(|t| id(t) == input) {
+        return Ok(found);
+    }
+    let needle = input.trim().to_lowercase();
+    let hits: Vec<&T> = items
+        .iter()
+        .filter(|t| keys(t).iter().any(|k| k.to_lowercase() == needle))
+        .collect();
+    match hits.len() {
+        1 => Ok(hits[0]),
+        0 => {
+            let mut near: Vec<String> = items
+                .iter()
+                .filter(|t| {
+                    !needle.is_empty()
+                        && keys(t).iter().any(|k| {
+                            let k = k.to_lowercase();
+                            k.contains(&needle) || (needle.len() > 3 && needle.contains(&k))
+                        })
+                })
+                .map(&describe)
+                .collect();
+            near.sort();
+            near.truncate(5);
+            Err(ResolveError::NotFound {
+                kind,
+                input: input.to_string(),
+                candidates: near,
+            })
+        }
+        _ => {
+            let mut c: Vec<String> = hits.into_iter().map(describe).collect();
+            c.sort();
+            Err(ResolveError::Ambiguous {
+                kind,
+                input: input.to_string(),
+                candidates: c,
+            })
+        }
+    }
+}
+
+pub fn user<'a>(users: &'a [User], input: &str) -> Result<&'a User, ResolveError> {
+    pick(
+        "user",
+        input,
+        users,
+        |u| &u.id,
+        |u| vec![u.email.clone(), u.name.clone()],
+        |u| format!("{} ({})", u.email, u.id),
+    )
+}
+
+/// A group by id or name; a leading `group:` is accepted.
+pub fn group<'a>(groups: &'a [UserGroup], input: &str) -> Result<&'a UserGroup, ResolveError> {
+    let input = input.strip_prefix("group:").unwrap_or(input);
+    pick(
+        "group",
+        input,
+        groups,
+        |g| &g.id,
+        |g| vec![g.name.clone()],
+        |g| format!("{} ({})", g.name, g.id),
+    )
+}
+
+pub fn role<'a>(roles: &'a [Role], input: &str) -> Result<&'a Role, ResolveError> {
+    pick(
+        "role",
+        input,
+        roles,
+        |r| &r.id,
+        |r| vec![r.name.clone()],
+        |r| r.name.clone(),
+    )
+}
+
+/// A resolved resource: its kind, id, display name and labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedResource {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub name: String,
+    pub labels: Vec<LabelRef>,
+}
+
+/// `workspace`, `source:<id|slug|name>`, `warehouse:<id|name>`, `function:<id|name>`,
+/// `space:<id|slug|name>`.
+pub fn resource(dir: &Directory, input: &str) -> Result<ResolvedResource, ResolveError> {
+    let (kind, ident) = match input.split_once(':') {
+        Some((k, v)) => (k.trim(), v.trim()),
+        None => (input.trim(), ""),
+    };
+    let kind = ResourceType::from_cli_str(kind).ok_or_else(|| {
+        ResolveError::Syntax(format!(
+            "unknown resource {input:?}: write workspace, source:<id|slug|name>, warehouse:<id|name>, function:<id|name> or space:<id|slug|name>"
+        ))
+    })?;
+    if kind != ResourceType::Workspace && ident.is_empty() {
+        return Err(ResolveError::Syntax(format!(
+            "resource {input:?} needs a name or id after the colon, e.g. {}:web-prod",
+            kind.as_cli_str()
+        )));
+    }
+    let r = &dir.resources;
+    let labels = |ls: &[Label]| {
+        ls.iter()
+            .map(|l| LabelRef {
+                key: l.key.clone(),
+                value: l.value.clone(),
+            })
+            .collect()
+    };
+    Ok(match kind {
+        ResourceType::Workspace => {
+            let w = dir
+                .workspace
+                .as_ref()
+                .ok_or_else(|| ResolveError::Syntax("the workspace was not loaded".to_string()))?;
+            if !ident.is_empty() && ident != w.id && !ident.eq_ignore_ascii_case(&w.slug) {
+                return Err(ResolveError::NotFound {
+                    kind: "workspace",
+                    input: ident.to_string(),
+                    candidates: vec![format!("{} ({})", w.slug, w.id)],
+                });
+            }
+            ResolvedResource {
+                kind: ResourceKind::Workspace,
+                id: w.id.clone(),
+                name: w.name.clone(),
+                labels: Vec::new(),
+            }
+        }
+        ResourceType::Source => {
+            let s = pick(
+                "source",
+                ident,
+                &r.sources,
+                |s| &s.id,
+                |s| vec![s.slug.clone(), s.name.clone().unwrap_or_default()],
+                |s| format!("{} ({})", s.slug, s.id),
+            )?;
+            ResolvedResource {
+                kind: ResourceKind::Source,
+                id: s.id.clone(),
+                name: source_name(s),
+                labels: labels(&s.labels),
+            }
+        }
+        ResourceType::Warehouse => {
+            let w = pick(
+                "warehouse",
+                ident,
+                &r.warehouses,
+                |w| &w.id,
+                |w| vec![warehouse_name(w)],
+                |w| format!("{} ({})", warehouse_name(w), w.id),
+            )?;
+            ResolvedResource {
+                kind: ResourceKind::Warehouse,
+                id: w.id.clone(),
+                name: warehouse_name(w),
+                labels: Vec::new(),
+            }
+        }
+        ResourceType::Function => {
+            let f = pick(
+                "function",
+                ident,
+                &r.functions,
+                |f| &f.id,
+                |f| vec![function_name(f)],
+                |f| format!("{} ({})", function_name(f), f.id),
+            )?;
+            ResolvedResource {
+                kind: ResourceKind::Function,
+                id: f.id.clone(),
+                name: function_name(f),
+                labels: Vec::new(),
+            }
+        }
+        ResourceType::Space => {
+            let s = pick(
+                "space",
+                ident,
+                &r.spaces,
+                |s| &s.id,
+                |s| vec![s.name.clone(), s.slug.clone().unwrap_or_default()],
+                |s| format!("{} ({})", s.name, s.id),
+            )?;
+            ResolvedResource {
+                kind: ResourceKind::Space,
+                id: s.id.clone(),
+                name: s.name.clone(),
+                labels: Vec::new(),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn users() -> Vec<User> {
+        let u = |id: &str, name: &str, email: &str| User {
+            id: id.into(),
+            name: name.into(),
+            email: email.into(),
+            permissions: None,
+        };
+        vec![
+            u("u1", "Ann Lee", "ann@x.com"),
+            u("u2", "Ann Lee", "ann.lee@y.com"),
+            u("u3", "Bob", "bob@x.com"),
+        ]
+    }
+
+    #[test]
+    fn by_id_email_name() {
+        let us = users();
+        assert_eq!(user(&us, "u3").unwrap().id, "u3");
+        assert_eq!(user(&us, "BOB@x.com").unwrap().id, "u3");
+        assert_eq!(user(&us, "bob").unwrap().id, "u3");
+    }
+
+    #[test]
+    fn ambiguous_lists_candidates() {
+        let us = users();
+        let e = user(&us, "ann lee").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "\"ann lee\" matches 2 users: ann.lee@y.com (u2), ann@x.com (u1); use an id or a more exact name"
+        );
+    }
+
+    #[test]
+    fn unknown_suggests() {
+        let us = users();
+        let e = user(&us, "ann@").unwrap_err();
+        assert!(matches!(e, ResolveError::NotFound { .. }));
+        assert!(e.to_string().contains("did you mean"), "{e}");
+        let e = user(&us, "zed").unwrap_err();
+        assert_eq!(e.to_string(), "no user matches \"zed\"");
+    }
+
+    #[test]
+    fn resource_syntax_errors() {
+        let d = Directory::default();
+        assert!(matches!(
+            resource(&d, "bucket:x"),
+            Err(ResolveError::Syntax(_))
+        ));
+        assert!(matches!(
+            resource(&d, "source:"),
+            Err(ResolveError::Syntax(_))
+        ));
+    }
+}

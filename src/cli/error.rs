@@ -1,0 +1,89 @@
+//! The one error type commands return: a message for people and the exit code scripts see.
+
+use crate::access::resolve::ResolveError;
+use crate::output::OutputError;
+use crate::segment::Error as ApiError;
+
+/// Documented exit codes (docs/exit-codes.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    Failure = 1,
+    Usage = 2,
+    Partial = 3,
+    Auth = 4,
+}
+
+#[derive(Debug)]
+pub struct CliError {
+    pub code: ExitCode,
+    /// One line: what is wrong and what to do.
+    pub message: String,
+}
+
+impl CliError {
+    pub fn failure(message: impl Into<String>) -> CliError {
+        CliError {
+            code: ExitCode::Failure,
+            message: message.into(),
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError {
+            code: ExitCode::Usage,
+            message: message.into(),
+        }
+    }
+
+    pub fn auth(message: impl Into<String>) -> CliError {
+        CliError {
+            code: ExitCode::Auth,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> CliError {
+        match &e {
+            ApiError::Api {
+                status: 401,
+                message,
+                ..
+            } => CliError::auth(format!(
+                "Segment rejected the token (401: {message}); check SEGMENT_TOKEN: it may be mistyped, revoked, or for another region (--region eu)"
+            )),
+            ApiError::Api {
+                status: 403,
+                message,
+                ..
+            } => CliError::auth(format!(
+                "the token may not do this (403: {message}); access management needs a token with the Workspace Owner access level"
+            )),
+            ApiError::Config(m) => CliError::usage(m.clone()),
+            ApiError::Network { .. } | ApiError::Timeout { .. } => CliError::failure(format!(
+                "{e}; check the network and --api-url, then try again"
+            )),
+            _ => CliError::failure(e.to_string()),
+        }
+    }
+}
+
+impl From<ResolveError> for CliError {
+    fn from(e: ResolveError) -> CliError {
+        match e {
+            ResolveError::Syntax(m) => CliError::usage(m),
+            other => CliError::failure(other.to_string()),
+        }
+    }
+}
+
+impl From<OutputError> for CliError {
+    fn from(e: OutputError) -> CliError {
+        match e {
+            OutputError::Jq(crate::output::JqError::Compile(m)) => CliError::usage(m),
+            other => CliError::failure(other.to_string()),
+        }
+    }
+}

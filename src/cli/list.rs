@@ -1,0 +1,245 @@
+//! `segment-access list ...`: read-only views of the workspace.
+
+use std::io::Write;
+
+use clap::{Args, Subcommand};
+
+use crate::access::grants::{self, GrantFilter, ResourceMatch};
+use crate::access::record::Principal;
+use crate::access::views::{self, InviteRow, WorkspaceInfo};
+use crate::access::{Directory, Need, resolve};
+
+use super::{CliError, Context, ExitCode};
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(subcommand)]
+    pub what: ListWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListWhat {
+    /// The workspace the token belongs to.
+    Workspace,
+    /// Users of the workspace.
+    Users,
+    /// Pending invites.
+    Invites,
+    /// User groups, with member counts and roles.
+    Groups,
+    /// Roles that can be granted.
+    Roles,
+    /// The workspace, sources, warehouses, functions and spaces roles can be bound to.
+    Resources,
+    /// Members (users and pending invites) of a group.
+    Members {
+        /// Group id or name.
+        group: String,
+    },
+    /// Every grant: direct, through a group, and group memberships.
+    #[command(after_help = GRANTS_HELP)]
+    Grants(GrantsArgs),
+}
+
+const GRANTS_HELP: &str = "\
+Each grant is one fact: a principal (user, invite or group) holds a role on a resource, directly
+or through a group; or a principal is a member of a group (role null, resource type group).
+
+--resource matches grants bound to that resource and grants that reach it from workspace level
+(Workspace Owner, all-sources bindings, label-narrowed bindings whose labels the resource has).
+
+Examples:
+  segment-access list grants --user ann@example.com
+  segment-access list grants --resource source:web-prod
+  segment-access list grants --role 'Source Admin' --direct-only --format csv
+  segment-access list grants --format ndjson | jq -c 'select(.via != null)'";
+
+#[derive(Debug, Args)]
+pub struct GrantsArgs {
+    /// Only grants held by this user (email, id or name), directly or through groups.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Only grants of this group: its own, its members' through it, and its memberships.
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Only grants of this role (name or id).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Only grants that reach this resource: workspace, source:<id|slug|name>, ...
+    #[arg(long, value_name = "RESOURCE")]
+    pub resource: Option<String>,
+    /// Leave out grants inherited through groups.
+    #[arg(long)]
+    pub direct_only: bool,
+}
+
+pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    let client = ctx.client().await?;
+    let mut stdout = std::io::stdout().lock();
+    let out: &mut dyn Write = &mut stdout;
+    let r = &ctx.renderer;
+    let n = match args.what {
+        ListWhat::Workspace => {
+            let w = client.workspace().await?;
+            let info = WorkspaceInfo {
+                id: w.id,
+                name: w.name,
+                slug: w.slug,
+                api_url: ctx.api_url(),
+            };
+            r.one(out, &info)?;
+            1
+        }
+        ListWhat::Users => {
+            let mut users = client.users().await?;
+            users.sort_by_key(|u| u.email.to_lowercase());
+            r.list(out, users)?
+        }
+        ListWhat::Invites => {
+            let mut invites = client.invites().await?;
+            invites.sort_by_key(|e| e.to_lowercase());
+            r.list(out, invites.into_iter().map(|email| InviteRow { email }))?
+        }
+        ListWhat::Groups => {
+            let mut groups = client.groups().await?;
+            groups.sort_by_key(|g| g.name.to_lowercase());
+            r.list(out, groups)?
+        }
+        ListWhat::Roles => {
+            let mut roles = client.roles().await?;
+            roles.sort_by_key(|r| r.name.to_lowercase());
+            r.list(out, roles)?
+        }
+        ListWhat::Resources => {
+            let need = Need {
+                workspace: true,
+                resources: true,
+                ..Need::default()
+            };
+            let dir = Directory::load(&client, need, ctx.progress("Reading resources")).await?;
+            if let Some(why) = &dir.resources.spaces_unavailable {
+                ctx.note(&format!("note: spaces not listed: {why}"));
+            }
+            r.list(out, views::resources(&dir))?
+        }
+        ListWhat::Members { group } => {
+            let groups = client.groups().await?;
+            let g = resolve::group(&groups, &group)?;
+            let (members, invites) =
+                tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?;
+            let mut rows: Vec<Principal> = members
+                .into_iter()
+                .map(|m| Principal::User {
+                    id: m.id,
+                    email: m.email,
+                    name: m.name,
+                })
+                .collect();
+            rows.sort_by_key(|p| p.display().to_lowercase());
+            let mut inv: Vec<String> = invites;
+            inv.sort_by_key(|e| e.to_lowercase());
+            rows.extend(inv.into_iter().map(|email| Principal::Invite { email }));
+            r.list(out, rows)?
+        }
+        ListWhat::Grants(g) => {
+            let records = list_grants(&client, &g, ctx).await?;
+            r.list(out, records)?
+        }
+    };
+    out.flush().map_err(|e| CliError::failure(e.to_string()))?;
+    if n == 0 && r.is_table() {
+        ctx.note("nothing to list");
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// Loads only what the filters need, then computes and filters the grant records.
+async fn list_grants(
+    client: &crate::segment::Client,
+    args: &GrantsArgs,
+    ctx: &Context,
+) -> Result<Vec<crate::access::GrantRecord>, CliError> {
+    let progress = ctx.progress("Reading access");
+    let mut filter = GrantFilter {
+        direct_only: args.direct_only,
+        ..GrantFilter::default()
+    };
+    let dir = if let Some(user) = &args.user {
+        // One user's access: their own permissions and their groups', nothing else.
+        let base = Need {
+            workspace: true,
+            users: true,
+            groups: true,
+            resources: true,
+            ..Need::default()
+        };
+        let mut dir = Directory::load(client, base, progress.clone()).await?;
+        let u = resolve::user(&dir.users, user)?.clone();
+        progress.add_work(2);
+        let (full, their_groups) = tokio::try_join!(client.user(&u.id), client.user_groups(&u.id))?;
+        progress.done(2);
+        let member = crate::segment::models::MinimalUser {
+            id: full.id.clone(),
+            name: full.name.clone(),
+            email: full.email.clone(),
+        };
+        dir.groups
+            .retain(|g| their_groups.iter().any(|tg| tg.id == g.id));
+        for g in &dir.groups {
+            dir.members.insert(g.id.clone(), vec![member.clone()]);
+        }
+        filter.user_id = Some(full.id.clone());
+        dir.users = vec![full];
+        dir
+    } else if let Some(group) = &args.group
+        && args.role.is_none()
+        && args.resource.is_none()
+    {
+        // One group's access: its permissions, members and invites.
+        let base = Need {
+            workspace: true,
+            groups: true,
+            resources: true,
+            ..Need::default()
+        };
+        let mut dir = Directory::load(client, base, progress.clone()).await?;
+        let g = resolve::group(&dir.groups, group)?.clone();
+        progress.add_work(2);
+        let (members, invites) =
+            tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?;
+        progress.done(2);
+        dir.members.insert(g.id.clone(), members);
+        dir.group_invites.insert(g.id.clone(), invites);
+        filter.group_id = Some(g.id.clone());
+        dir.groups = vec![g];
+        dir
+    } else {
+        Directory::load(client, Need::everything(), progress.clone()).await?
+    };
+    if let Some(group) = &args.group
+        && filter.group_id.is_none()
+    {
+        filter.group_id = Some(resolve::group(&dir.groups, group)?.id.clone());
+    }
+    if let Some(role) = &args.role {
+        let roles = if dir.roles.is_empty() {
+            client.roles().await?
+        } else {
+            dir.roles.clone()
+        };
+        filter.role_id = Some(resolve::role(&roles, role)?.id.clone());
+    }
+    if let Some(res) = &args.resource {
+        let r = resolve::resource(&dir, res)?;
+        filter.resource = Some(ResourceMatch {
+            kind: r.kind,
+            id: r.id,
+            labels: r.labels,
+        });
+    }
+    if let Some(why) = &dir.resources.spaces_unavailable {
+        ctx.note(&format!("note: space names unavailable: {why}"));
+    }
+    drop(progress);
+    Ok(grants::grants(&dir, &filter))
+}

@@ -1,0 +1,248 @@
+//! Command-line definitions and the context every command runs in. One file per command; no
+//! HTTP here: commands call `access` and hand its answers to `output`.
+
+pub mod emulator;
+pub mod error;
+pub mod list;
+mod progress;
+
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::access::Progress;
+use crate::output::{Format, Renderer};
+use crate::segment::client::{EU_API_URL, US_API_URL};
+use crate::segment::{Client, ClientConfig, Token};
+
+pub use error::{CliError, ExitCode};
+
+const ABOUT: &str = "Audit and change who has access to a Segment workspace";
+
+const LONG_ABOUT: &str = "\
+Audit and change who has access to a Segment workspace: users, groups, roles, resources and every
+grant between them, from a terminal or from scripts.
+
+Start with the built-in demo workspace, no token needed:
+  segment-access --demo list grants";
+
+const AFTER_HELP: &str = "\
+Examples:
+  segment-access --demo list grants
+  SEGMENT_TOKEN=... segment-access list grants --user ann@example.com
+  segment-access list grants --format ndjson | jq 'select(.via == null)'
+  segment-access list grants --role 'Workspace Owner' --jq '.[].principal.email'
+
+Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial failure in a batch, 4 auth problem.";
+
+#[derive(Debug, Parser)]
+#[command(name = "segment-access", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Named profile of settings to use.
+    #[arg(long, global = true, env = "SEGMENT_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Segment API base URL (https; http only for loopback addresses).
+    #[arg(long, global = true, env = "SEGMENT_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+
+    /// Segment region of the workspace, when --api-url is not given.
+    #[arg(long, global = true, env = "SEGMENT_REGION", value_enum, default_value_t = Region::Us)]
+    pub region: Region,
+
+    /// Read the API token from the first line of standard input.
+    #[arg(long, global = true)]
+    pub token_stdin: bool,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Shorthand for --format json.
+    #[arg(long, global = true, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Filter JSON output with a jq expression (run in-process; jq need not be installed).
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
+
+    /// More detail on stderr (-v requests, -vv everything).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors on stderr: no progress, no notes.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// No colours, even on a terminal (NO_COLOR does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// Run against a built-in emulator with a sample workspace (no token needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Requests in flight at once.
+    #[arg(long, global = true, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Seconds to wait for one answer before retrying.
+    #[arg(long, global = true, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Region {
+    Us,
+    Eu,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List users, groups, roles, resources, and who holds what.
+    List(list::ListArgs),
+    /// Run a local Segment API emulator (for tests, demos and scripts).
+    Emulator(emulator::EmulatorArgs),
+}
+
+/// Where commands get their terminal facts, renderer and API client.
+pub struct Context {
+    pub global: GlobalArgs,
+    pub renderer: Renderer,
+    pub stdout_tty: bool,
+    pub stderr_tty: bool,
+    demo: Option<crate::emulator::RunningEmulator>,
+}
+
+impl Context {
+    pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let stderr_tty = std::io::stderr().is_terminal();
+        let no_color =
+            global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let format = if global.json {
+            Format::Json
+        } else {
+            global.format
+        };
+        let renderer = Renderer::new(
+            format,
+            global.jq.as_deref(),
+            stdout_tty,
+            stdout_tty && !no_color,
+        )
+        .map_err(|e| CliError::usage(e.to_string()))?;
+        Ok(Context {
+            global,
+            renderer,
+            stdout_tty,
+            stderr_tty,
+            demo: None,
+        })
+    }
+
+    /// The API URL in force: --demo, --api-url / SEGMENT_API_URL, or the region's.
+    pub fn api_url(&self) -> String {
+        if let Some(d) = &self.demo {
+            return d.url();
+        }
+        match &self.global.api_url {
+            Some(u) => u.clone(),
+            None => match self.global.region {
+                Region::Us => US_API_URL.to_string(),
+                Region::Eu => EU_API_URL.to_string(),
+            },
+        }
+    }
+
+    /// A client for the workspace, starting the demo emulator first if asked.
+    pub async fn client(&mut self) -> Result<Client, CliError> {
+        let token = if self.global.demo {
+            if self.demo.is_none() {
+                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+                let emu = crate::emulator::start(crate::emulator::EmulatorConfig::default(), addr)
+                    .await
+                    .map_err(|e| {
+                        CliError::failure(format!("cannot start the demo workspace: {e}"))
+                    })?;
+                self.demo = Some(emu);
+            }
+            Token::new(crate::emulator::DEFAULT_OWNER_TOKEN)
+        } else {
+            self.token()?
+        };
+        let mut cfg = ClientConfig::new(self.api_url(), token);
+        cfg.concurrency = self.global.concurrency as usize;
+        cfg.timeout = Duration::from_secs(self.global.timeout);
+        Client::new(cfg).map_err(CliError::from)
+    }
+
+    /// The token: --token-stdin, then SEGMENT_TOKEN.
+    fn token(&self) -> Result<Token, CliError> {
+        if self.global.token_stdin {
+            let mut s = String::new();
+            std::io::stdin()
+                .take(64 * 1024)
+                .read_to_string(&mut s)
+                .map_err(|e| CliError::usage(format!("cannot read the token from stdin: {e}")))?;
+            let t = s.lines().next().unwrap_or_default().trim().to_string();
+            if t.is_empty() {
+                return Err(CliError::auth(
+                    "--token-stdin: standard input held no token",
+                ));
+            }
+            return Ok(Token::new(t));
+        }
+        match std::env::var("SEGMENT_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim())),
+            _ => Err(CliError::auth(
+                "no Segment API token: set SEGMENT_TOKEN or pipe one to --token-stdin (or try --demo for a sample workspace)",
+            )),
+        }
+    }
+
+    /// A progress display on stderr, only on a terminal and without --quiet.
+    pub fn progress(&self, what: &str) -> Arc<dyn Progress> {
+        if self.stderr_tty && !self.global.quiet {
+            Arc::new(progress::Bar::new(what))
+        } else {
+            Arc::new(crate::access::Quiet)
+        }
+    }
+
+    /// A note for people on stderr (suppressed by --quiet).
+    pub fn note(&self, msg: &str) {
+        if !self.global.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(d) = self.demo.take() {
+            d.shutdown().await;
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Emulator(args) => emulator::run(args).await,
+        Command::List(args) => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = list::run(args, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! Rendering: tables for people, JSON / NDJSON / CSV for scripts, `--jq` for both.
+//!
+//! Every list renders from one `Tabular` implementation, so the table, the CSV and the JSON of
+//! a command can never disagree about what the rows are.
+
+pub mod jq;
+mod rows;
+
+use std::io::{self, Write};
+
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+use serde::Serialize;
+
+pub use jq::{JqError, JqFilter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+}
+
+/// How to render, decided once from the flags and the terminal.
+pub struct Renderer {
+    pub format: Format,
+    jq: Option<JqFilter>,
+    /// Colour and terminal-width layout for tables.
+    pub tty: bool,
+    pub color: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error(transparent)]
+    Jq(#[from] JqError),
+    #[error("cannot write CSV: {0}")]
+    Csv(String),
+    #[error("cannot encode JSON: {0}")]
+    Json(String),
+}
+
+/// A row type every format can render.
+pub trait Tabular: Serialize {
+    /// Column titles of the table.
+    fn headers() -> Vec<&'static str>;
+    fn cells(&self) -> Vec<String>;
+    /// CSV wants flat, machine-friendly columns; by default the table's.
+    fn csv_headers() -> Vec<&'static str> {
+        Self::headers()
+    }
+    fn csv_row(&self) -> Vec<String> {
+        self.cells()
+    }
+}
+
+impl Renderer {
+    /// `--jq` implies JSON when no machine format was chosen.
+    pub fn new(
+        format: Format,
+        jq: Option<&str>,
+        tty: bool,
+        color: bool,
+    ) -> Result<Renderer, OutputError> {
+        let jq = jq.map(JqFilter::compile).transpose()?;
+        let format = match (format, &jq) {
+            (Format::Table | Format::Csv, Some(_)) => Format::Json,
+            (f, _) => f,
+        };
+        Ok(Renderer {
+            format,
+            jq,
+            tty,
+            color,
+        })
+    }
+
+    pub fn is_table(&self) -> bool {
+        self.format == Format::Table
+    }
+
+    /// Renders a list. NDJSON and CSV stream row by row.
+    pub fn list<T: Tabular>(
+        &self,
+        out: &mut dyn Write,
+        rows: impl IntoIterator<Item = T>,
+    ) -> Result<usize, OutputError> {
+        let mut n = 0;
+        match self.format {
+            Format::Table => {
+                let rows: Vec<T> = rows.into_iter().collect();
+                n = rows.len();
+                if !rows.is_empty() {
+                    let mut t = self.table(&T::headers());
+                    for r in &rows {
+                        t.add_row(r.cells());
+                    }
+                    writeln!(out, "{}", trim_table(&t.to_string()))?;
+                }
+            }
+            Format::Json => {
+                let rows: Vec<T> = rows.into_iter().collect();
+                n = rows.len();
+                self.json_value(out, &to_value(&rows)?)?;
+            }
+            Format::Ndjson => {
+                for r in rows {
+                    n += 1;
+                    match &self.jq {
+                        Some(f) => f.run_and_write(&to_value(&r)?, out)?,
+                        None => {
+                            serde_json::to_writer(&mut *out, &r)
+                                .map_err(|e| OutputError::Json(e.to_string()))?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                }
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(&mut *out);
+                w.write_record(T::csv_headers())
+                    .map_err(|e| OutputError::Csv(e.to_string()))?;
+                for r in rows {
+                    n += 1;
+                    w.write_record(r.csv_row())
+                        .map_err(|e| OutputError::Csv(e.to_string()))?;
+                }
+                w.flush()?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Renders one object: a two-column table, or the object itself.
+    pub fn one<T: Tabular>(&self, out: &mut dyn Write, item: &T) -> Result<(), OutputError> {
+        match self.format {
+            Format::Table => {
+                let mut t = self.table(&[]);
+                for (k, v) in T::headers().into_iter().zip(item.cells()) {
+                    t.add_row(vec![Cell::new(k), Cell::new(v)]);
+                }
+                writeln!(out, "{}", trim_table(&t.to_string()))?;
+            }
+            Format::Json | Format::Ndjson => self.json_value(out, &to_value(item)?)?,
+            Format::Csv => {
+                self.list(out, std::iter::once(item))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn json_value(&self, out: &mut dyn Write, v: &serde_json::Value) -> Result<(), OutputError> {
+        match &self.jq {
+            Some(f) => f.run_and_write(v, out)?,
+            None => {
+                if self.format == Format::Ndjson {
+                    serde_json::to_writer(&mut *out, v)
+                } else {
+                    serde_json::to_writer_pretty(&mut *out, v)
+                }
+                .map_err(|e| OutputError::Json(e.to_string()))?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn table(&self, headers: &[&str]) -> Table {
+        let mut t = Table::new();
+        t.load_preset(presets::NOTHING);
+        if self.tty {
+            t.set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            // Piped tables keep whole values on one line so grep and cut work.
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+        if !self.color {
+            t.force_no_tty();
+        } else {
+            t.enforce_styling();
+        }
+        if !headers.is_empty() {
+            let cells: Vec<Cell> = headers
+                .iter()
+                .map(|h| {
+                    let c = Cell::new(h).set_alignment(CellAlignment::Left);
+                    if self.color {
+                        c.add_attribute(comfy_table::Attribute::Bold)
+                    } else {
+                        c
+                    }
+                })
+                .collect();
+            t.set_header(cells);
+        }
+        t
+    }
+}
+
+impl<T: Tabular> Tabular for &T {
+    fn headers() -> Vec<&'static str> {
+        T::headers()
+    }
+    fn cells(&self) -> Vec<String> {
+        (*self).cells()
+    }
+    fn csv_headers() -> Vec<&'static str> {
+        T::csv_headers()
+    }
+    fn csv_row(&self) -> Vec<String> {
+        (*self).csv_row()
+    }
+}
+
+fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, OutputError> {
+    serde_json::to_value(v).map_err(|e| OutputError::Json(e.to_string()))
+}
+
+/// comfy-table pads every cell by one space on both sides; the first column's left pad and
+/// trailing spaces are noise in a borderless table.
+fn trim_table(s: &str) -> String {
+    s.lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}

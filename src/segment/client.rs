@@ -1,0 +1,807 @@
+//! The typed Segment client: one method per endpoint, pagination, pacing and retries inside, so
+//! no caller can forget them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::{Stream, StreamExt, TryStreamExt};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::{Error, Result, Token};
+use super::limiter::{RateLimiter, WindowInfo};
+use super::models::*;
+use super::pages::{self, PageData};
+
+/// Segment's largest page size; a full audit wants as few pages as possible.
+pub const MAX_PAGE_SIZE: u32 = 200;
+
+pub const US_API_URL: &str = "https://api.segmentapis.com";
+pub const EU_API_URL: &str = "https://eu1.api.segmentapis.com";
+
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub token: Token,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    pub timeout: Duration,
+    /// Attempts for a request that fails transiently (5xx, reset, timeout) before giving up.
+    pub max_attempts: u32,
+    /// 429s tolerated for one request; each is followed by the server's wait.
+    pub max_rate_limited: u32,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    pub page_size: u32,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: impl Into<String>, token: Token) -> ClientConfig {
+        ClientConfig {
+            base_url: base_url.into(),
+            token,
+            concurrency: 16,
+            timeout: Duration::from_secs(30),
+            max_attempts: 6,
+            max_rate_limited: 20,
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(8),
+            page_size: MAX_PAGE_SIZE,
+        }
+    }
+}
+
+/// Counters a caller can show with `-v` or a benchmark can report.
+#[derive(Debug, Default)]
+pub struct ClientStats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub rate_limited: AtomicU64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub retries: u64,
+    pub rate_limited: u64,
+}
+
+/// Whether a request may be sent again after an ambiguous failure (5xx, reset, timeout): only
+/// when sending it twice cannot do more than sending it once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    Safe,
+    /// Retried only on 429, which Segment answers before doing anything.
+    OnlyRateLimited,
+}
+
+/// Which rate-limit bucket a request draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bucket {
+    General,
+    /// Permission- and membership-changing endpoints: Segment's lower limit.
+    Write,
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    host: String,
+    auth: HeaderValue,
+    cfg: ClientConfig,
+    general: RateLimiter,
+    writes: RateLimiter,
+    in_flight: Semaphore,
+    stats: ClientStats,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.inner.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks an API URL: it must be absolute, and https unless it points at this machine.
+pub fn validate_base_url(raw: &str) -> Result<Url> {
+    let url = Url::parse(raw.trim())
+        .map_err(|e| Error::Config(format!("invalid API URL {raw:?}: {e}")))?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => {
+            return Err(Error::Config(format!(
+                "refusing to send the token over plain http to {host}: use https (http is allowed only for loopback addresses)"
+            )));
+        }
+        other => {
+            return Err(Error::Config(format!(
+                "invalid API URL {raw:?}: scheme {other:?} is not http or https"
+            )));
+        }
+    }
+    if host.is_empty() {
+        return Err(Error::Config(format!("invalid API URL {raw:?}: no host")));
+    }
+    Ok(url)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+impl Client {
+    pub fn new(cfg: ClientConfig) -> Result<Client> {
+        let base = validate_base_url(&cfg.base_url)?;
+        let host = match base.port() {
+            Some(p) => format!("{}:{p}", base.host_str().unwrap_or_default()),
+            None => base.host_str().unwrap_or_default().to_string(),
+        };
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", cfg.token.expose())).map_err(|_| {
+                Error::Config("the token contains characters not allowed in an HTTP header".into())
+            })?;
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("segment-access/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(cfg.concurrency.max(1))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot set up HTTP: {e}")))?;
+        let concurrency = cfg.concurrency.max(1);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                host,
+                auth,
+                in_flight: Semaphore::new(concurrency),
+                cfg,
+                general: RateLimiter::new(),
+                writes: RateLimiter::new(),
+                stats: ClientStats::default(),
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.inner.cfg.concurrency.max(1)
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        let s = &self.inner.stats;
+        StatsSnapshot {
+            requests: s.requests.load(Ordering::Relaxed),
+            retries: s.retries.load(Ordering::Relaxed),
+            rate_limited: s.rate_limited.load(Ordering::Relaxed),
+        }
+    }
+
+    // ---- reads -------------------------------------------------------------------------------
+
+    pub async fn workspace(&self) -> Result<Workspace> {
+        #[derive(serde::Deserialize)]
+        struct D {
+            workspace: Workspace,
+        }
+        let d: D = self.get(&[], &[]).await?;
+        Ok(d.workspace)
+    }
+
+    pub async fn user(&self, user_id: &str) -> Result<User> {
+        #[derive(serde::Deserialize)]
+        struct D {
+            user: User,
+        }
+        let d: D = self.get(&["users", user_id], &[]).await?;
+        Ok(d.user)
+    }
+
+    pub async fn group(&self, group_id: &str) -> Result<UserGroup> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct D {
+            user_group: UserGroup,
+        }
+        let d: D = self.get(&["groups", group_id], &[]).await?;
+        Ok(d.user_group)
+    }
+
+    pub async fn labels(&self) -> Result<Vec<Label>> {
+        #[derive(serde::Deserialize)]
+        struct D {
+            labels: Vec<Label>,
+        }
+        let d: D = self.get(&["labels"], &[]).await?;
+        Ok(d.labels)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.list_all::<pages::Users>(&["users"], &[]).await
+    }
+
+    pub async fn invites(&self) -> Result<Vec<String>> {
+        self.list_all::<pages::Invites>(&["invites"], &[]).await
+    }
+
+    pub async fn groups(&self) -> Result<Vec<UserGroup>> {
+        self.list_all::<pages::Groups>(&["groups"], &[]).await
+    }
+
+    pub async fn group_members(&self, group_id: &str) -> Result<Vec<MinimalUser>> {
+        self.list_all::<pages::GroupUsers>(&["groups", group_id, "users"], &[])
+            .await
+    }
+
+    pub async fn group_invites(&self, group_id: &str) -> Result<Vec<String>> {
+        self.list_all::<pages::GroupInvites>(&["groups", group_id, "invites"], &[])
+            .await
+    }
+
+    pub async fn user_groups(&self, user_id: &str) -> Result<Vec<MinimalUserGroup>> {
+        self.list_all::<pages::UserGroups>(&["users", user_id, "groups"], &[])
+            .await
+    }
+
+    pub async fn roles(&self) -> Result<Vec<Role>> {
+        self.list_all::<pages::Roles>(&["roles"], &[]).await
+    }
+
+    pub async fn sources(&self) -> Result<Vec<Source>> {
+        self.list_all::<pages::Sources>(&["sources"], &[]).await
+    }
+
+    pub async fn warehouses(&self) -> Result<Vec<Warehouse>> {
+        self.list_all::<pages::Warehouses>(&["warehouses"], &[])
+            .await
+    }
+
+    /// Functions of one kind: `SOURCE`, `DESTINATION`, `INSERT_SOURCE` or `INSERT_DESTINATION`.
+    pub async fn functions(&self, resource_type: &str) -> Result<Vec<Function>> {
+        self.list_all::<pages::Functions>(&["functions"], &[("resourceType", resource_type)])
+            .await
+    }
+
+    pub async fn spaces(&self) -> Result<Vec<Space>> {
+        self.list_all::<pages::Spaces>(&["spaces"], &[]).await
+    }
+
+    pub async fn audit_events(&self, query: &[(&str, &str)]) -> Result<Vec<AuditEvent>> {
+        self.list_all::<pages::AuditEvents>(&["audit-events"], query)
+            .await
+    }
+
+    // ---- writes ------------------------------------------------------------------------------
+
+    /// Adds permissions (additive; what already holds is kept).
+    pub async fn add_user_permissions(
+        &self,
+        user_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write(
+            Method::POST,
+            &["users", user_id, "permissions"],
+            permissions,
+        )
+        .await
+    }
+
+    /// Replaces all of a user's permissions.
+    pub async fn replace_user_permissions(
+        &self,
+        user_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write(Method::PUT, &["users", user_id, "permissions"], permissions)
+            .await
+    }
+
+    pub async fn add_group_permissions(
+        &self,
+        group_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write(
+            Method::POST,
+            &["groups", group_id, "permissions"],
+            permissions,
+        )
+        .await
+    }
+
+    pub async fn replace_group_permissions(
+        &self,
+        group_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write(
+            Method::PUT,
+            &["groups", group_id, "permissions"],
+            permissions,
+        )
+        .await
+    }
+
+    pub async fn add_group_members(&self, group_id: &str, emails: &[String]) -> Result<UserGroup> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct D {
+            user_group: UserGroup,
+        }
+        let body = serde_json::json!({ "emails": emails });
+        let d: D = self
+            .send(
+                Method::POST,
+                &["groups", group_id, "users"],
+                &[],
+                Some(&body),
+                Bucket::Write,
+                Retry::Safe,
+            )
+            .await?;
+        Ok(d.user_group)
+    }
+
+    /// Removes members by email. Note Segment's singular `/group/` in this path.
+    pub async fn remove_group_members(&self, group_id: &str, emails: &[String]) -> Result<()> {
+        let q = indexed("emails", emails);
+        let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let _: serde_json::Value = self
+            .send::<(), _>(
+                Method::DELETE,
+                &["group", group_id, "users"],
+                &q,
+                None,
+                Bucket::Write,
+                Retry::Safe,
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_invites(&self, invites: &[InviteInput]) -> Result<Vec<String>> {
+        #[derive(serde::Deserialize)]
+        struct D {
+            emails: Vec<String>,
+        }
+        let body = serde_json::json!({ "invites": invites });
+        let d: D = self
+            .send(
+                Method::POST,
+                &["invites"],
+                &[],
+                Some(&body),
+                Bucket::Write,
+                Retry::OnlyRateLimited,
+            )
+            .await?;
+        Ok(d.emails)
+    }
+
+    pub async fn delete_invites(&self, emails: &[String]) -> Result<()> {
+        let q = indexed("emails", emails);
+        let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let _: serde_json::Value = self
+            .send::<(), _>(
+                Method::DELETE,
+                &["invites"],
+                &q,
+                None,
+                Bucket::Write,
+                Retry::Safe,
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_users(&self, user_ids: &[String]) -> Result<()> {
+        let q = indexed("userIds", user_ids);
+        let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let _: serde_json::Value = self
+            .send::<(), _>(
+                Method::DELETE,
+                &["users"],
+                &q,
+                None,
+                Bucket::Write,
+                Retry::Safe,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn permissions_write(
+        &self,
+        method: Method,
+        path: &[&str],
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        #[derive(serde::Deserialize)]
+        struct D {
+            permissions: Vec<AccessPermission>,
+        }
+        // Both are idempotent: POST merges, PUT replaces with the same list.
+        let body = PermissionsInput {
+            permissions: permissions.to_vec(),
+        };
+        let d: D = self
+            .send(method, path, &[], Some(&body), Bucket::Write, Retry::Safe)
+            .await?;
+        Ok(d.permissions)
+    }
+
+    // ---- pagination --------------------------------------------------------------------------
+
+    /// Every page of a list endpoint, in order, as a stream of item batches.
+    pub fn pages<'a, P: PageData + 'a>(
+        &'a self,
+        path: &'a [&'a str],
+        query: &'a [(&'a str, &'a str)],
+    ) -> impl Stream<Item = Result<Vec<P::Item>>> + 'a {
+        let count = self.inner.cfg.page_size.clamp(1, MAX_PAGE_SIZE).to_string();
+        futures::stream::try_unfold(Some(None::<String>), move |cursor| {
+            let count = count.clone();
+            async move {
+                let Some(cursor) = cursor else {
+                    return Ok(None);
+                };
+                let mut q: Vec<(&str, &str)> = query.to_vec();
+                q.push(("pagination.count", &count));
+                if let Some(c) = cursor.as_deref() {
+                    q.push(("pagination.cursor", c));
+                }
+                let page: P = self.get(path, &q).await?;
+                let (items, pagination) = page.into_parts();
+                let next = pagination
+                    .and_then(|p| p.next)
+                    .filter(|n| !n.is_empty() && Some(n.as_str()) != cursor.as_deref());
+                Ok(Some((items, next.map(Some))))
+            }
+        })
+    }
+
+    /// Walks every page of a list endpoint.
+    pub async fn list_all<P: PageData>(
+        &self,
+        path: &[&str],
+        query: &[(&str, &str)],
+    ) -> Result<Vec<P::Item>> {
+        let batches: Vec<Vec<P::Item>> = self.pages::<P>(path, query).try_collect().await?;
+        Ok(batches.into_iter().flatten().collect())
+    }
+
+    /// Runs `f` for every item with at most `concurrency()` requests in flight, keeping order.
+    pub async fn fan_out<I, T, F, Fut>(&self, items: I, f: F) -> Result<Vec<T>>
+    where
+        I: IntoIterator,
+        F: Fn(I::Item) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        futures::stream::iter(items.into_iter().map(f))
+            .buffered(self.concurrency())
+            .try_collect()
+            .await
+    }
+
+    // ---- transport ---------------------------------------------------------------------------
+
+    async fn get<T: DeserializeOwned>(&self, path: &[&str], query: &[(&str, &str)]) -> Result<T> {
+        self.send::<(), T>(Method::GET, path, query, None, Bucket::General, Retry::Safe)
+            .await
+    }
+
+    fn url(&self, path: &[&str]) -> Url {
+        let mut url = self.inner.base.clone();
+        {
+            // `path_segments_mut` percent-encodes each id, so a user-typed id cannot change
+            // which endpoint we call. Only cannot-be-a-base URLs fail here, and
+            // `validate_base_url` already refused those.
+            if let Ok(mut segs) = url.path_segments_mut() {
+                segs.pop_if_empty();
+                for p in path {
+                    segs.push(p);
+                }
+            }
+        }
+        if path.is_empty() && !url.path().ends_with('/') {
+            url.set_path(&format!("{}/", url.path()));
+        }
+        url
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &[&str],
+        query: &[(&str, &str)],
+        body: Option<&B>,
+        bucket: Bucket,
+        retry: Retry,
+    ) -> Result<T> {
+        let inner = &*self.inner;
+        let url = self.url(path);
+        let shown_path = format!("/{}", path.join("/"));
+        let accept = if path.first() == Some(&"spaces") {
+            MEDIA_TYPE_V1_ALPHA
+        } else {
+            MEDIA_TYPE_V1
+        };
+        let body_bytes = match body {
+            Some(b) => Some(serde_json::to_vec(b).map_err(|e| Error::Decode {
+                method: method.to_string(),
+                path: shown_path.clone(),
+                message: format!("cannot encode request: {e}"),
+            })?),
+            None => None,
+        };
+
+        let mut attempt: u32 = 0;
+        let mut limited: u32 = 0;
+        loop {
+            attempt += 1;
+            let permit = inner.in_flight.acquire().await.map_err(|_| {
+                Error::Config("the client was shut down while a request waited".into())
+            })?;
+            inner.general.acquire().await;
+            if bucket == Bucket::Write {
+                inner.writes.acquire().await;
+            }
+            let mut req = inner
+                .http
+                .request(method.clone(), url.clone())
+                .header(AUTHORIZATION, inner.auth.clone())
+                .header(ACCEPT, accept)
+                .timeout(inner.cfg.timeout);
+            if !query.is_empty() {
+                req = req.query(query);
+            }
+            if let Some(b) = &body_bytes {
+                req = req.header(CONTENT_TYPE, MEDIA_TYPE_V1).body(b.clone());
+            }
+            inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(method = %method, path = %shown_path, attempt, "request");
+            let outcome = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(bytes) => Ok((status, headers, bytes)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            drop(permit);
+
+            let transient = match outcome {
+                Ok((status, headers, bytes)) => {
+                    tracing::debug!(method = %method, path = %shown_path, status = status.as_u16(), "response");
+                    if status.is_success() {
+                        if let Some(info) = WindowInfo::from_headers(&headers) {
+                            match bucket {
+                                Bucket::General => inner.general.observe(info),
+                                Bucket::Write => inner.writes.observe(info),
+                            }
+                        }
+                        return decode::<T>(&method, &shown_path, &bytes);
+                    }
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        inner.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                        limited += 1;
+                        let wait = retry_wait_429(&headers, &bytes);
+                        match bucket {
+                            Bucket::General => inner.general.block_for(wait),
+                            Bucket::Write => inner.writes.block_for(wait),
+                        }
+                        if limited > inner.cfg.max_rate_limited {
+                            return Err(api_error(&method, &shown_path, status, &bytes));
+                        }
+                        tracing::debug!(wait_ms = wait.as_millis() as u64, "rate limited; waiting");
+                        attempt -= 1; // a 429 did nothing; it does not use up an attempt
+                        inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    if is_transient_status(status) && retry == Retry::Safe {
+                        api_error(&method, &shown_path, status, &bytes)
+                    } else {
+                        return Err(api_error(&method, &shown_path, status, &bytes));
+                    }
+                }
+                Err(e) => {
+                    let err = if e.is_timeout() {
+                        Error::Timeout {
+                            method: method.to_string(),
+                            path: shown_path.clone(),
+                            host: inner.host.clone(),
+                            secs: inner.cfg.timeout.as_secs().max(1),
+                        }
+                    } else {
+                        Error::Network {
+                            host: inner.host.clone(),
+                            message: describe_transport_error(&e),
+                        }
+                    };
+                    if retry != Retry::Safe {
+                        return Err(err);
+                    }
+                    err
+                }
+            };
+            if attempt >= inner.cfg.max_attempts {
+                return Err(transient);
+            }
+            inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+            let wait = backoff(inner.cfg.backoff_base, inner.cfg.backoff_cap, attempt);
+            tracing::debug!(error = %transient, wait_ms = wait.as_millis() as u64, "transient failure; retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+fn is_transient_status(s: StatusCode) -> bool {
+    matches!(s.as_u16(), 500 | 502 | 503 | 504)
+}
+
+/// Full jitter: a random wait in [0, min(cap, base * 2^attempt)], at least a few ms.
+fn backoff(base: Duration, cap: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.min(16));
+    let ceiling = exp.min(cap).as_millis() as u64;
+    let ms = rand::random_range(ceiling / 2..=ceiling.max(1));
+    Duration::from_millis(ms.max(5))
+}
+
+fn retry_wait_429(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Duration {
+    let from_body = serde_json::from_slice::<ErrorEnvelope>(body)
+        .ok()
+        .and_then(|env| {
+            env.errors.into_iter().find_map(|e| {
+                e.data
+                    .and_then(|d| d.get("msBeforeNext").and_then(|v| v.as_f64()))
+            })
+        })
+        .map(|ms| Duration::from_millis(ms.max(0.0) as u64));
+    let from_header = headers
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    // A 429 with no hint still must not turn into a hot loop.
+    from_body
+        .or(from_header)
+        .unwrap_or(Duration::from_secs(1))
+        .max(Duration::from_millis(10))
+        .min(Duration::from_secs(120))
+}
+
+fn decode<T: DeserializeOwned>(method: &Method, path: &str, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice::<DataEnvelope<T>>(bytes)
+        .map(|env| env.data)
+        .map_err(|e| Error::Decode {
+            method: method.to_string(),
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+}
+
+fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> Error {
+    let first = serde_json::from_slice::<ErrorEnvelope>(bytes)
+        .ok()
+        .and_then(|env| env.errors.into_iter().next());
+    let (error_type, message, field) = match first {
+        Some(e) => (e.error_type, e.message, e.field),
+        None => (
+            status.canonical_reason().unwrap_or("Error").to_string(),
+            String::from_utf8_lossy(bytes).chars().take(200).collect(),
+            None,
+        ),
+    };
+    Error::Api {
+        method: method.to_string(),
+        path: path.to_string(),
+        status: status.as_u16(),
+        error_type,
+        message,
+        field,
+    }
+}
+
+fn describe_transport_error(e: &reqwest::Error) -> String {
+    // reqwest's Display includes the URL, which holds no secret, but the chain of sources is
+    // what says *why* (refused, reset, DNS); keep that and drop the URL.
+    let mut parts = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = src {
+        parts.push(s.to_string());
+        src = s.source();
+    }
+    if parts.is_empty() {
+        if e.is_connect() {
+            "connection failed".to_string()
+        } else {
+            "connection error".to_string()
+        }
+    } else {
+        parts.dedup();
+        parts.join(": ")
+    }
+}
+
+/// `name.0=a&name.1=b`: the array encoding Segment documents (and its Go SDK sends).
+fn indexed(name: &str, values: &[String]) -> Vec<(String, String)> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (format!("{name}.{i}"), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_required_except_loopback() {
+        assert!(validate_base_url("https://api.segmentapis.com").is_ok());
+        assert!(validate_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(validate_base_url("http://localhost:1").is_ok());
+        assert!(validate_base_url("http://[::1]:9").is_ok());
+        let err = validate_base_url("http://api.example.com").unwrap_err();
+        assert!(err.to_string().contains("plain http"), "{err}");
+        assert!(validate_base_url("ftp://x").is_err());
+        assert!(validate_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn ids_are_encoded_into_one_path_segment() {
+        let c = Client::new(ClientConfig::new(
+            "http://127.0.0.1:1/base",
+            Token::new("t"),
+        ))
+        .unwrap();
+        assert_eq!(
+            c.url(&["users", "a/../b"]).as_str(),
+            "http://127.0.0.1:1/base/users/a%2F..%2Fb"
+        );
+        assert_eq!(c.url(&[]).as_str(), "http://127.0.0.1:1/base/");
+    }
+
+    #[test]
+    fn backoff_is_capped() {
+        for attempt in 1..20 {
+            let d = backoff(Duration::from_millis(200), Duration::from_secs(8), attempt);
+            assert!(d <= Duration::from_secs(8));
+        }
+    }
+
+    #[test]
+    fn token_never_in_debug() {
+        let c = Client::new(ClientConfig::new(
+            "http://127.0.0.1:1",
+            Token::new("sekrit-canary"),
+        ))
+        .unwrap();
+        assert!(!format!("{c:?}").contains("sekrit"));
+        assert!(!format!("{:?}", Token::new("sekrit-canary")).contains("sekrit"));
+    }
+}
