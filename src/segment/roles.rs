@@ -108,7 +108,9 @@ pub const BUILTIN_ROLES: &[RoleSpec] = &[
 
 /// The spec of a built-in role by its exact Segment name (case-insensitive).
 pub fn builtin(name: &str) -> Option<&'static RoleSpec> {
-    BUILTIN_ROLES.iter().find(|r| r.name.eq_ignore_ascii_case(name))
+    BUILTIN_ROLES
+        .iter()
+        .find(|r| r.name.eq_ignore_ascii_case(name))
 }
 
 impl RoleSpec {
