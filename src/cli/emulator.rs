@@ -1,10 +1,13 @@
-//! `segment-access emulator`: the emulator's own arguments and loop live with the emulator.
+//! `segment-access emulator`: the emulator's own arguments and serve loop live with the
+//! emulator (`src/emulator/cli.rs`); this file only adapts its result to the CLI's.
+
+pub use crate::emulator::cli::EmulatorArgs;
 
 use super::{CliError, ExitCode};
 
-#[derive(Debug, clap::Args)]
-pub struct EmulatorArgs {}
-
-pub async fn run(_args: EmulatorArgs) -> Result<ExitCode, CliError> {
-    Err(CliError::failure("the emulator is not built yet"))
+pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
+    crate::emulator::cli::run(args)
+        .await
+        .map(|()| ExitCode::Ok)
+        .map_err(|e| CliError::failure(e.to_string()))
 }

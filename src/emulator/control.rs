@@ -1,0 +1,247 @@
+//! Control endpoints under `/_emulator/`: outside Segment's namespace, no auth, never rate
+//! limited or faulted. Tests use them to inspect the emulator and to change the workspace
+//! "behind the tool's back".
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State as AxState};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::faults::FaultEngine;
+use super::seed::{self, SeedFile};
+use super::server::{Knobs, Shared, Stats, lock};
+use super::state::{self, ApiError, State};
+
+const ACTOR: &str = "emulator control";
+
+fn err(e: ApiError) -> Response {
+    (e.status, Json(e.envelope())).into_response()
+}
+
+fn parse_body(bytes: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::validation("body", format!("Request body is not valid JSON: {e}")))
+}
+
+pub async fn not_found() -> Response {
+    err(ApiError::not_found("No such control endpoint"))
+}
+
+/// The whole workspace, in the seed file format (so a dump can be loaded back).
+pub fn dump(st: &State) -> Value {
+    let users: Vec<Value> = st
+        .users
+        .iter()
+        .map(|u| {
+            let group_ids: Vec<&str> = st
+                .groups
+                .iter()
+                .filter(|g| g.members.contains(&u.id))
+                .map(|g| g.id.as_str())
+                .collect();
+            json!({
+                "id": u.id, "name": u.name, "email": u.email,
+                "permissions": st.perms_out(&u.permissions),
+                "groupIds": group_ids,
+            })
+        })
+        .collect();
+    let invites: Vec<Value> = st
+        .invites
+        .iter()
+        .map(|i| json!({"email": i.email, "permissions": st.perms_out(&i.permissions)}))
+        .collect();
+    let groups: Vec<Value> = st
+        .groups
+        .iter()
+        .map(|g| {
+            json!({
+                "id": g.id, "name": g.name,
+                "memberIds": g.members, "inviteEmails": g.invites,
+                "permissions": st.perms_out(&g.permissions),
+            })
+        })
+        .collect();
+    let roles: Vec<Value> = st
+        .roles
+        .iter()
+        .map(|r| serde_json::to_value(state::role_out(r)).unwrap_or(Value::Null))
+        .collect();
+    json!({
+        "workspace": st.workspace,
+        "users": users,
+        "invites": invites,
+        "groups": groups,
+        "roles": roles,
+        "sources": st.sources.iter().map(|s| json!({
+            "id": s.id, "name": s.name, "slug": s.slug, "enabled": s.enabled,
+            "labels": s.labels, "type": s.kind,
+        })).collect::<Vec<_>>(),
+        "warehouses": st.warehouses.iter().map(|w| json!({
+            "id": w.id, "name": w.name, "type": w.kind, "enabled": w.enabled,
+        })).collect::<Vec<_>>(),
+        "functions": st.functions.iter().map(|f| json!({
+            "id": f.id, "name": f.name, "resourceType": f.resource_type,
+            "description": f.description,
+        })).collect::<Vec<_>>(),
+        "spaces": st.spaces.iter().map(|s| json!({"id": s.id, "name": s.name, "slug": s.slug}))
+            .collect::<Vec<_>>(),
+        "labels": st.labels,
+        "auditEventCount": st.audit.len(),
+    })
+}
+
+pub async fn get_state(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    Json(dump(&lock(&shared.state))).into_response()
+}
+
+/// Replaces the whole workspace with a seed file's contents.
+pub async fn post_state(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let file: SeedFile = match serde_json::from_slice(&body) {
+        Ok(f) => f,
+        Err(e) => {
+            return err(ApiError::validation(
+                "body",
+                format!("not a seed document: {e}"),
+            ));
+        }
+    };
+    let rng_seed = lock(&shared.knobs).rng_seed;
+    match seed::from_file_contents(file, rng_seed) {
+        Ok(new_state) => {
+            let mut st = lock(&shared.state);
+            *st = new_state;
+            Json(dump(&st)).into_response()
+        }
+        Err(e) => err(ApiError::validation("body", e.to_string())),
+    }
+}
+
+pub async fn get_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    let stats = lock(&shared.stats).clone();
+    Json(stats).into_response()
+}
+
+pub async fn reset_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    *lock(&shared.stats) = Stats::default();
+    Json(json!({"status": "SUCCESS"})).into_response()
+}
+
+pub async fn get_config(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    Json(lock(&shared.knobs).clone()).into_response()
+}
+
+fn merge(into: &mut Value, patch: Value) {
+    match (into, patch) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in b {
+                merge(a.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (slot, v) => *slot = v,
+    }
+}
+
+/// Merges a partial knobs document (`{"faults": {"rate": 0.5}}`) into the running config.
+/// Changing limits restarts every rate-limit window; sending `rngSeed` restarts the fault
+/// sequence from that seed.
+pub async fn patch_config(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let patch = match parse_body(&body) {
+        Ok(p) => p,
+        Err(e) => return err(e),
+    };
+    let mut knobs = lock(&shared.knobs);
+    let mut current = serde_json::to_value(&*knobs).unwrap_or(Value::Null);
+    let new_seed = patch.get("rngSeed").is_some();
+    let new_limits = patch.get("limits").is_some();
+    merge(&mut current, patch);
+    let updated: Knobs = match serde_json::from_value(current) {
+        Ok(k) => k,
+        Err(e) => return err(ApiError::validation("body", format!("invalid config: {e}"))),
+    };
+    if !(0.0..=1.0).contains(&updated.faults.rate) {
+        return err(ApiError::validation(
+            "faults.rate",
+            "faults.rate must be between 0 and 1",
+        ));
+    }
+    if new_seed {
+        *lock(&shared.engine) = FaultEngine::new(updated.rng_seed);
+    }
+    if new_limits {
+        lock(&shared.limiter).reset();
+    }
+    *knobs = updated.clone();
+    Json(updated).into_response()
+}
+
+fn perms_from(bytes: &Bytes) -> Result<Vec<state::Perm>, ApiError> {
+    state::parse_permissions_body(&parse_body(bytes)?)
+}
+
+/// Same body and validation as Segment's `PUT /users/{id}/permissions`, without auth or limits.
+pub async fn put_user_permissions(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(user_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut st = lock(&shared.state);
+    let result = (|| {
+        let i = st
+            .user_idx(&user_id)
+            .ok_or_else(|| ApiError::not_found(format!("User {user_id} not found")))?;
+        let perms = perms_from(&body)?;
+        st.replace_user_permissions(ACTOR, i, perms)
+    })();
+    match result {
+        Ok(p) => (
+            StatusCode::OK,
+            Json(json!({"data": {"permissions": st.perms_out(&p)}})),
+        )
+            .into_response(),
+        Err(e) => err(e),
+    }
+}
+
+pub async fn put_group_permissions(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(group_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut st = lock(&shared.state);
+    let result = (|| {
+        let i = st
+            .group_idx(&group_id)
+            .ok_or_else(|| ApiError::not_found(format!("User group {group_id} not found")))?;
+        let perms = perms_from(&body)?;
+        st.replace_group_permissions(ACTOR, i, perms)
+    })();
+    match result {
+        Ok(p) => Json(json!({"data": {"permissions": st.perms_out(&p)}})).into_response(),
+        Err(e) => err(e),
+    }
+}
+
+pub async fn put_group_users(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path(group_id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut st = lock(&shared.state);
+    let result = (|| {
+        let i = st
+            .group_idx(&group_id)
+            .ok_or_else(|| ApiError::not_found(format!("User group {group_id} not found")))?;
+        let emails = state::parse_emails_body(&parse_body(&body)?)?;
+        st.replace_group_members(ACTOR, i, &emails)?;
+        Ok::<_, ApiError>(st.group_out(&st.groups[i]))
+    })();
+    match result {
+        Ok(g) => Json(json!({"data": {"userGroup": g}})).into_response(),
+        Err(e) => err(e),
+    }
+}
