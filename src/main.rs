@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            let _ = writeln!(std::io::stderr(), "error: {}", e.message);
+            if !e.message.is_empty() {
+                let _ = writeln!(std::io::stderr(), "error: {}", e.message);
+            }
             ExitCode::from(e.code as u8)
         }
     }

@@ -36,6 +36,14 @@ impl CliError {
         }
     }
 
+    /// The reader of our output went away (`| head`): stop quietly, as a filter should.
+    pub fn closed_pipe() -> CliError {
+        CliError {
+            code: ExitCode::Ok,
+            message: String::new(),
+        }
+    }
+
     pub fn auth(message: impl Into<String>) -> CliError {
         CliError {
             code: ExitCode::Auth,
@@ -82,6 +90,14 @@ impl From<ResolveError> for CliError {
 impl From<OutputError> for CliError {
     fn from(e: OutputError) -> CliError {
         match e {
+            OutputError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                CliError::closed_pipe()
+            }
+            OutputError::Jq(crate::output::JqError::Io(io))
+                if io.kind() == std::io::ErrorKind::BrokenPipe =>
+            {
+                CliError::closed_pipe()
+            }
             OutputError::Jq(crate::output::JqError::Compile(m)) => CliError::usage(m),
             other => CliError::failure(other.to_string()),
         }

@@ -146,7 +146,8 @@ pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError
             r.list(out, records)?
         }
     };
-    out.flush().map_err(|e| CliError::failure(e.to_string()))?;
+    out.flush()
+        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
     if n == 0 && r.is_table() {
         ctx.note("nothing to list");
     }

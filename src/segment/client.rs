@@ -594,6 +594,9 @@ impl Client {
             };
             drop(permit);
 
+            // Refused connections rarely heal within seconds (wrong URL, server down); give
+            // them fewer attempts than failures of a server that did answer before.
+            let mut attempts_allowed = inner.cfg.max_attempts;
             let transient = match outcome {
                 Ok((status, headers, bytes)) => {
                     tracing::debug!(method = %method, path = %shown_path, status = status.as_u16(), "response");
@@ -629,6 +632,9 @@ impl Client {
                     }
                 }
                 Err(e) => {
+                    if e.is_connect() {
+                        attempts_allowed = attempts_allowed.min(3);
+                    }
                     let err = if e.is_timeout() {
                         Error::Timeout {
                             method: method.to_string(),
@@ -648,7 +654,7 @@ impl Client {
                     err
                 }
             };
-            if attempt >= inner.cfg.max_attempts {
+            if attempt >= attempts_allowed {
                 return Err(transient);
             }
             inner.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -727,23 +733,18 @@ fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> E
 }
 
 fn describe_transport_error(e: &reqwest::Error) -> String {
-    // reqwest's Display includes the URL, which holds no secret, but the chain of sources is
-    // what says *why* (refused, reset, DNS); keep that and drop the URL.
-    let mut parts = Vec::new();
+    // reqwest's own text repeats its layers ("client error (Connect): tcp connect error: ...");
+    // the innermost source says why (refused, reset, DNS) and holds no URL.
+    let mut root: Option<&dyn std::error::Error> = None;
     let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(s) = src {
-        parts.push(s.to_string());
+        root = Some(s);
         src = s.source();
     }
-    if parts.is_empty() {
-        if e.is_connect() {
-            "connection failed".to_string()
-        } else {
-            "connection error".to_string()
-        }
-    } else {
-        parts.dedup();
-        parts.join(": ")
+    match root {
+        Some(r) => r.to_string(),
+        None if e.is_connect() => "connection failed".to_string(),
+        None => "connection error".to_string(),
     }
 }
 
