@@ -566,7 +566,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
                 return Err(ApiError::validation("body", "body must be an object"));
             }
             match body.get("name") {
-                None | Some(Value::Null) => {}
+                None => {}
                 Some(Value::String(n)) => st.rename_group(ACTOR, i, n)?,
                 Some(_) => return Err(ApiError::validation("name", "name must be a string")),
             }

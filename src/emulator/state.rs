@@ -838,7 +838,7 @@ fn array_field<'a>(
 ) -> Result<Option<&'a Vec<Value>>, ApiError> {
     match m.get(key) {
         Some(Value::Array(a)) => Ok(Some(a)),
-        Some(Value::Null) | None if !required => Ok(None),
+        None if !required => Ok(None),
         Some(_) => Err(ApiError::validation(
             field,
             format!("{field} must be an array"),
@@ -876,8 +876,9 @@ fn parse_resource(v: &Value, field: &str, labels_ok: bool) -> Result<PermissionR
         )
     })?;
     let labels = match m.get("labels") {
-        None | Some(Value::Null) => None,
+        None => None,
         Some(l) if labels_ok => Some(parse_labels(l, &format!("{field}.labels"))?),
+        // Invite resources have no labels in the schema; extra properties are ignored.
         Some(_) => None,
     };
     Ok(PermissionResource {
@@ -949,7 +950,7 @@ pub fn parse_invites_body(
                     let pm = obj(p, &pf)?;
                     let role_id = string_field(pm, "roleId", &format!("{pf}.roleId"))?;
                     let labels = match pm.get("labels") {
-                        None | Some(Value::Null) => Vec::new(),
+                        None => Vec::new(),
                         Some(l) => parse_labels(l, &format!("{pf}.labels"))?,
                     };
                     let mut resources =
