@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 
 SCHEMATHESIS_VERSION="4.32.5"
 OPENAPI="${SEGMENT_OPENAPI:-../shared/segment-api/openapi-v32.yaml}"
-EMULATOR_CMD="${EMULATOR_CMD:-cargo run --quiet --example emulator --}"
+EMULATOR_CMD="${EMULATOR_CMD:-target/debug/segment-access emulator}"
+if [[ "$EMULATOR_CMD" == "target/debug/segment-access emulator" && ! -x target/debug/segment-access ]]; then
+    cargo build --quiet --locked
+fi
 MAX_EXAMPLES="${MAX_EXAMPLES:-30}"
 VENV="target/conformance-venv"
 TOKEN="emulator-owner-token"

@@ -7,7 +7,10 @@ use segment_access::cli::{self, Cli};
 fn main() -> ExitCode {
     // clap answers --help and --version before any runtime or TLS set-up exists.
     let cli = Cli::parse();
-    init_tracing(cli.global.verbose, cli.global.quiet);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && !cli.global.no_color
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    init_tracing(cli.global.verbose, cli.global.quiet, ansi);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -32,7 +35,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(verbose: u8, quiet: bool) {
+fn init_tracing(verbose: u8, quiet: bool, ansi: bool) {
     let filter = match (quiet, verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
@@ -42,6 +45,7 @@ fn init_tracing(verbose: u8, quiet: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();

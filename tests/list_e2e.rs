@@ -27,7 +27,11 @@ fn grants_are_exactly_the_emulators_grant_set() {
     assert_eq!(set, expected);
     // Inherited grants and memberships are both present, and invites appear as principals.
     assert!(printed.iter().any(|r| r["via"].is_object()));
-    assert!(printed.iter().any(|r| r["role"].is_null() && r["resource"]["type"] == "group"));
+    assert!(
+        printed
+            .iter()
+            .any(|r| r["role"].is_null() && r["resource"]["type"] == "group")
+    );
     assert!(printed.iter().any(|r| r["principal"]["type"] == "invite"));
 }
 
@@ -60,7 +64,12 @@ fn records_carry_names_from_the_workspace() {
         }
         if let Some(role) = r["role"].as_object() {
             let rid = role["id"].as_str().unwrap();
-            let known = st["roles"].as_array().unwrap().iter().find(|x| x["id"] == rid).unwrap();
+            let known = st["roles"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["id"] == rid)
+                .unwrap();
             assert_eq!(role["name"], known["name"]);
         }
     }
@@ -83,10 +92,19 @@ fn every_format_says_the_same() {
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), nd.len());
     for (row, rec) in rows.iter().zip(&nd) {
-        assert_eq!(row.get(0).unwrap(), rec["principal"]["type"].as_str().unwrap());
-        assert_eq!(row.get(4).unwrap(), rec["role"]["id"].as_str().unwrap_or(""));
+        assert_eq!(
+            row.get(0).unwrap(),
+            rec["principal"]["type"].as_str().unwrap()
+        );
+        assert_eq!(
+            row.get(4).unwrap(),
+            rec["role"]["id"].as_str().unwrap_or("")
+        );
         assert_eq!(row.get(7).unwrap(), rec["resource"]["id"].as_str().unwrap());
-        assert_eq!(row.get(11).unwrap(), rec["via"]["id"].as_str().unwrap_or(""));
+        assert_eq!(
+            row.get(11).unwrap(),
+            rec["via"]["id"].as_str().unwrap_or("")
+        );
     }
 
     let table = stdout_of(bin(&emu.url(), OWNER).args(["list", "grants"]));
@@ -127,9 +145,10 @@ fn plain_lists_match_the_state() {
     let emu = small();
     let st = state(&emu);
     let count = |what: &str| {
-        let v: Vec<Value> =
-            serde_json::from_str(&stdout_of(bin(&emu.url(), OWNER).args(["list", what, "--json"])))
-                .unwrap();
+        let v: Vec<Value> = serde_json::from_str(&stdout_of(
+            bin(&emu.url(), OWNER).args(["list", what, "--json"]),
+        ))
+        .unwrap();
         v
     };
     let users = count("users");
@@ -144,7 +163,10 @@ fn plain_lists_match_the_state() {
     assert_eq!(emails, expected);
     assert!(users.iter().all(|u| u.get("permissions").is_none()));
 
-    assert_eq!(count("groups").len(), st["groups"].as_array().unwrap().len());
+    assert_eq!(
+        count("groups").len(),
+        st["groups"].as_array().unwrap().len()
+    );
     assert_eq!(count("roles").len(), st["roles"].as_array().unwrap().len());
     let invites: BTreeSet<String> = count("invites")
         .iter()
@@ -167,9 +189,11 @@ fn plain_lists_match_the_state() {
     assert_eq!(resources[0]["type"], "workspace");
     assert_eq!(resources[0]["id"], st["workspace"]["id"]);
 
-    let ws: Value = serde_json::from_str(&stdout_of(
-        bin(&emu.url(), OWNER).args(["list", "workspace", "--json"]),
-    ))
+    let ws: Value = serde_json::from_str(&stdout_of(bin(&emu.url(), OWNER).args([
+        "list",
+        "workspace",
+        "--json",
+    ])))
     .unwrap();
     assert_eq!(ws["id"], st["workspace"]["id"]);
     assert_eq!(ws["slug"], st["workspace"]["slug"]);
@@ -226,7 +250,8 @@ fn user_with_direct_and_inherited(st: &Value) -> Value {
         .iter()
         .find(|u| {
             let p = format!("user:{}", u["id"].as_str().unwrap());
-            all.iter().any(|f| f.principal == p && f.via.is_empty() && !f.role.is_empty())
+            all.iter()
+                .any(|f| f.principal == p && f.via.is_empty() && !f.role.is_empty())
                 && all.iter().any(|f| f.principal == p && !f.via.is_empty())
         })
         .expect("seed has such a user")
@@ -245,16 +270,26 @@ fn user_filter_gives_that_users_effective_access() {
         .collect();
     // By email in another case, by id and by name: the same answer.
     let email = u["email"].as_str().unwrap().to_uppercase();
-    for key in [email.as_str(), u["id"].as_str().unwrap(), u["name"].as_str().unwrap()] {
-        let got: BTreeSet<Fact> = grants_ndjson(&emu, &["--user", key]).iter().map(fact_of).collect();
+    for key in [
+        email.as_str(),
+        u["id"].as_str().unwrap(),
+        u["name"].as_str().unwrap(),
+    ] {
+        let got: BTreeSet<Fact> = grants_ndjson(&emu, &["--user", key])
+            .iter()
+            .map(fact_of)
+            .collect();
         assert_eq!(got, expected, "--user {key}");
     }
     let direct: BTreeSet<Fact> = grants_ndjson(&emu, &["--user", &email, "--direct-only"])
         .iter()
         .map(fact_of)
         .collect();
-    let expected_direct: BTreeSet<Fact> =
-        expected.iter().filter(|f| f.via.is_empty()).cloned().collect();
+    let expected_direct: BTreeSet<Fact> = expected
+        .iter()
+        .filter(|f| f.via.is_empty())
+        .cloned()
+        .collect();
     assert_eq!(direct, expected_direct);
     assert!(direct.len() < expected.len());
 }
@@ -265,7 +300,12 @@ fn user_filter_reads_only_that_user() {
     let st = state(&emu);
     let u = user_with_direct_and_inherited(&st);
     let before = stats(&emu);
-    stdout_of(bin(&emu.url(), OWNER).args(["list", "grants", "--user", u["email"].as_str().unwrap()]));
+    stdout_of(bin(&emu.url(), OWNER).args([
+        "list",
+        "grants",
+        "--user",
+        u["email"].as_str().unwrap(),
+    ]));
     let after = stats(&emu);
     let per_route = |s: &Value, route: &str| s["byRoute"][route].as_u64().unwrap_or(0);
     assert_eq!(
@@ -324,7 +364,13 @@ fn group_role_and_resource_filters() {
     // A source: grants bound to it, plus workspace-wide ones that reach it.
     let src = &st["sources"].as_array().unwrap()[0];
     let sid = src["id"].as_str().unwrap();
-    let got = grants_ndjson(&emu, &["--resource", &format!("source:{}", src["slug"].as_str().unwrap())]);
+    let got = grants_ndjson(
+        &emu,
+        &[
+            "--resource",
+            &format!("source:{}", src["slug"].as_str().unwrap()),
+        ],
+    );
     let got_facts: BTreeSet<Fact> = got.iter().map(fact_of).collect();
     let exact: BTreeSet<Fact> = all
         .iter()
@@ -337,13 +383,22 @@ fn group_role_and_resource_filters() {
         .filter(|f| f.role == owner["id"].as_str().unwrap())
         .cloned()
         .collect();
-    assert!(owners.is_subset(&got_facts), "Workspace Owners reach every source");
+    assert!(
+        owners.is_subset(&got_facts),
+        "Workspace Owners reach every source"
+    );
     for r in &got {
         let t = r["resource"]["type"].as_str().unwrap();
-        assert!(t == "workspace" || (t == "source" && r["resource"]["id"] == sid), "{r}");
+        assert!(
+            t == "workspace" || (t == "source" && r["resource"]["id"] == sid),
+            "{r}"
+        );
         if t == "workspace" {
             let role = r["role"]["name"].as_str().unwrap();
-            assert!(role == "Workspace Owner" || role.starts_with("Source"), "{r}");
+            assert!(
+                role == "Workspace Owner" || role.starts_with("Source"),
+                "{r}"
+            );
         }
     }
 }
@@ -376,7 +431,12 @@ fn jq_matches_real_jq() {
     }
     // With NDJSON, the filter runs per record.
     let per_record = stdout_of(bin(&emu.url(), OWNER).args([
-        "list", "grants", "--format", "ndjson", "--jq", ".principal.type",
+        "list",
+        "grants",
+        "--format",
+        "ndjson",
+        "--jq",
+        ".principal.type",
     ]));
     let n = grants_ndjson(&emu, &[]).len();
     assert_eq!(per_record.lines().count(), n);
@@ -384,7 +444,12 @@ fn jq_matches_real_jq() {
 
 fn fails(c: &mut assert_cmd::Command, code: i32) -> String {
     let out = c.output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.is_empty(), "nothing on stdout when failing");
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.lines().count(), 1, "one line: {err:?}");
@@ -397,29 +462,61 @@ fn bad_input_gets_one_clear_line_and_its_exit_code() {
     let emu = small();
     let url = emu.url();
 
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--user", "nobody@nowhere.example"]), 1);
-    assert!(e.contains("no user matches \"nobody@nowhere.example\""), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--user", "acme.example"]), 1);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--user", "nobody@nowhere.example"]),
+        1,
+    );
+    assert!(
+        e.contains("no user matches \"nobody@nowhere.example\""),
+        "{e}"
+    );
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--user", "acme.example"]),
+        1,
+    );
     assert!(e.contains("did you mean"), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--role", "Overlord"]), 1);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--role", "Overlord"]),
+        1,
+    );
     assert!(e.contains("no role matches"), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--resource", "source:nope"]), 1);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--resource", "source:nope"]),
+        1,
+    );
     assert!(e.contains("no source matches"), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--resource", "bucket:x"]), 2);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--resource", "bucket:x"]),
+        2,
+    );
     assert!(e.contains("unknown resource"), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "members", "No Such Group"]), 1);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "members", "No Such Group"]),
+        1,
+    );
     assert!(e.contains("no group matches"), "{e}");
-    let e = fails(bin(&url, OWNER).args(["list", "grants", "--jq", ".[] |"]), 2);
+    let e = fails(
+        bin(&url, OWNER).args(["list", "grants", "--jq", ".[] |"]),
+        2,
+    );
     assert!(e.contains("invalid --jq expression"), "{e}");
 
     let e = fails(bin(&url, "not-a-real-token").args(["list", "users"]), 4);
     assert!(e.contains("401"), "{e}");
     let e = fails(bin(&url, MEMBER).args(["list", "grants"]), 4);
     assert!(e.contains("403") && e.contains("Workspace Owner"), "{e}");
-    let e = fails(bin(&url, OWNER).env_remove("SEGMENT_TOKEN").args(["list", "users"]), 4);
+    let e = fails(
+        bin(&url, OWNER)
+            .env_remove("SEGMENT_TOKEN")
+            .args(["list", "users"]),
+        4,
+    );
     assert!(e.contains("SEGMENT_TOKEN"), "{e}");
 
-    let e = fails(bin("http://api.example.com", OWNER).args(["list", "users"]), 2);
+    let e = fails(
+        bin("http://api.example.com", OWNER).args(["list", "users"]),
+        2,
+    );
     assert!(e.contains("plain http"), "{e}");
     // Nothing listens on port 9 of loopback: refused at once.
     let e = fails(
@@ -474,7 +571,10 @@ fn token_never_appears_in_output_even_verbose() {
         (emu.url(), format!("{canary}-revoked")),
         ("http://127.0.0.1:9".to_string(), canary.to_string()),
     ] {
-        let out = bin(&url, &tok).args(["-vv", "--timeout", "2", "list", "users"]).output().unwrap();
+        let out = bin(&url, &tok)
+            .args(["-vv", "--timeout", "2", "list", "users"])
+            .output()
+            .unwrap();
         assert!(!out.status.success());
         let all = format!(
             "{}{}",

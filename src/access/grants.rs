@@ -60,8 +60,8 @@ impl GrantFilter {
 }
 
 /// Whether a grant gives access to the resource: bound to it exactly, or bound at workspace
-/// level by a role that covers that kind of resource (Workspace Owner covers everything), with
-/// all of the binding's labels on the resource.
+/// level by a role that covers that kind of resource (Workspace Owner covers everything), and,
+/// when the binding is narrowed by labels, carrying at least one of them.
 pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
     if g.resource.kind == m.kind && g.resource.id == m.id {
         return true;
@@ -81,7 +81,8 @@ pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
                 && spec.can_bind(ResourceType::Workspace)
                 && spec.can_bind(kind)
         });
-    covers && g.labels.iter().all(|l| m.labels.contains(l))
+    // A labelled binding reaches every resource that carries any one of its labels.
+    covers && (g.labels.is_empty() || g.labels.iter().any(|l| m.labels.contains(l)))
 }
 
 /// Every grant record the directory implies, in display order.
@@ -175,13 +176,15 @@ fn push_permission(
         name: perm.role_name.clone(),
     };
     for r in &perm.resources {
-        // Labels may come on the resource (what Segment sends) or on the permission (what its
-        // schema also allows); either narrows this binding.
+        // Segment puts a binding's labels on each resource; a permission-level list (which
+        // its schema also allows, and which may summarise all resources) counts only when the
+        // resources carry none of their own.
         let mut labels: Vec<LabelRef> = r
             .labels
-            .iter()
+            .as_ref()
+            .or(perm.labels.as_ref())
+            .into_iter()
             .flatten()
-            .chain(perm.labels.iter().flatten())
             .map(|l| LabelRef {
                 key: l.key.clone(),
                 value: l.value.clone(),

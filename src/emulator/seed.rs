@@ -533,7 +533,7 @@ pub fn small() -> SeedFile {
             {"name": "Security",
              "members": ["ken.thompson@acme.example", "grace.hopper@acme.example"],
              "permissions": [ws("Minimal Workspace Access"),
-                             {"role": "Warehouse Read-only", "labels": [{"key": "environment", "value": "prod"}]}]}
+                             {"role": "Warehouse Read-only"}]}
         ]
     });
     // The document above is a constant; a failure here is a bug in this file, caught by tests.
@@ -851,7 +851,7 @@ pub fn large(users: usize) -> SeedFile {
                         .collect();
                     role(r, picks, vec![])
                 }
-                "Source Read-only" | "Warehouse Read-only" => {
+                "Source Read-only" => {
                     let e = *envs.choose(&mut rng).unwrap_or(&"prod");
                     role(r, vec![], vec![env_label(e)])
                 }

@@ -491,17 +491,31 @@ impl Client {
         Ok(batches.into_iter().flatten().collect())
     }
 
-    /// Runs `f` for every item with at most `concurrency()` requests in flight, keeping order.
+    /// Runs `f` for every item with at most `concurrency()` requests in flight and returns the
+    /// results in input order. Completion order is free: one request waiting out a retry must
+    /// not hold back the others (an ordered buffer would stall behind it).
     pub async fn fan_out<I, T, F, Fut>(&self, items: I, f: F) -> Result<Vec<T>>
     where
         I: IntoIterator,
         F: Fn(I::Item) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        futures::stream::iter(items.into_iter().map(f))
-            .buffered(self.concurrency())
-            .try_collect()
-            .await
+        let futures: Vec<_> = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let fut = f(item);
+                async move { fut.await.map(|v| (i, v)) }
+            })
+            .collect();
+        let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None)
+            .take(futures.len())
+            .collect();
+        let mut done = futures::stream::iter(futures).buffer_unordered(self.concurrency());
+        while let Some((i, v)) = done.try_next().await? {
+            slots[i] = Some(v);
+        }
+        Ok(slots.into_iter().flatten().collect())
     }
 
     // ---- transport ---------------------------------------------------------------------------

@@ -13,7 +13,8 @@ pub struct RoleSpec {
     /// Resource types a permission with this role may point at. `WORKSPACE` on a resource-kind
     /// role (e.g. Source Admin) means "all resources of that kind", optionally narrowed by labels.
     pub bindable: &'static [ResourceType],
-    /// Whether workspace-level bindings of this role may be narrowed by labels.
+    /// Whether workspace-level bindings of this role may be narrowed by labels. Segment allows
+    /// labels on the Source and Engage roles only ("Using Label-Based Access Control").
     pub labels_allowed: bool,
 }
 
@@ -48,13 +49,13 @@ pub const BUILTIN_ROLES: &[RoleSpec] = &[
         name: "Warehouse Admin",
         description: "Edit access to assigned Warehouses and their settings.",
         bindable: &[Workspace, Warehouse],
-        labels_allowed: true,
+        labels_allowed: false,
     },
     RoleSpec {
         name: "Warehouse Read-only",
         description: "Read access to assigned Warehouses.",
         bindable: &[Workspace, Warehouse],
-        labels_allowed: true,
+        labels_allowed: false,
     },
     RoleSpec {
         name: "Functions Admin",
@@ -83,20 +84,20 @@ pub const BUILTIN_ROLES: &[RoleSpec] = &[
     RoleSpec {
         name: "Engage Admin",
         description: "Edit access to assigned Engage spaces, including audiences, traits and journeys.",
-        bindable: &[Space],
-        labels_allowed: false,
+        bindable: &[Workspace, Space],
+        labels_allowed: true,
     },
     RoleSpec {
         name: "Engage User",
         description: "Edit access to audiences and computed traits in assigned Engage spaces.",
-        bindable: &[Space],
-        labels_allowed: false,
+        bindable: &[Workspace, Space],
+        labels_allowed: true,
     },
     RoleSpec {
         name: "Engage Read-only",
         description: "Read access to assigned Engage spaces.",
-        bindable: &[Space],
-        labels_allowed: false,
+        bindable: &[Workspace, Space],
+        labels_allowed: true,
     },
     RoleSpec {
         name: "Identity Admin",

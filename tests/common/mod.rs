@@ -43,18 +43,30 @@ fn http_json(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
             req = req.json(&b);
         }
         let resp = req.send().await.expect("control endpoint answers");
-        assert!(resp.status().is_success(), "control endpoint: {}", resp.status());
+        assert!(
+            resp.status().is_success(),
+            "control endpoint: {}",
+            resp.status()
+        );
         resp.json::<Value>().await.expect("control endpoint JSON")
     })
 }
 
 /// The emulator's whole state, read through its control endpoint (not through our client).
 pub fn state(emu: &BlockingEmulator) -> Value {
-    http_json(reqwest::Method::GET, &format!("{}/_emulator/state", emu.url()), None)
+    http_json(
+        reqwest::Method::GET,
+        &format!("{}/_emulator/state", emu.url()),
+        None,
+    )
 }
 
 pub fn stats(emu: &BlockingEmulator) -> Value {
-    http_json(reqwest::Method::GET, &format!("{}/_emulator/stats", emu.url()), None)
+    http_json(
+        reqwest::Method::GET,
+        &format!("{}/_emulator/stats", emu.url()),
+        None,
+    )
 }
 
 pub fn stdout_of(c: &mut Command) -> String {
@@ -88,7 +100,13 @@ fn labels_of(v: &Value) -> String {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|l| format!("{}={}", l["key"].as_str().unwrap(), l["value"].as_str().unwrap()))
+        .map(|l| {
+            format!(
+                "{}={}",
+                l["key"].as_str().unwrap(),
+                l["value"].as_str().unwrap()
+            )
+        })
         .collect();
     ls.sort();
     ls.dedup();
