@@ -1,6 +1,8 @@
 //! Effective access: every direct grant, every grant held through a group, and every group
 //! membership, as grant records.
 
+use std::collections::HashMap;
+
 use crate::segment::models::{Permission, ResourceType, UserGroup};
 use crate::segment::roles;
 
@@ -87,28 +89,43 @@ pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
 
 /// Every grant record the directory implies, in display order.
 pub fn all_grants(dir: &Directory) -> Vec<GrantRecord> {
-    let mut out = Vec::new();
-    for u in &dir.users {
-        let p = Principal::User {
-            id: u.id.clone(),
-            email: u.email.clone(),
-            name: u.name.clone(),
-        };
-        for perm in u.permissions.iter().flatten() {
-            push_permission(dir, &p, perm, None, &mut out);
+    iter(dir, &GrantFilter::default()).collect()
+}
+
+/// The grants matching a filter.
+pub fn grants(dir: &Directory, filter: &GrantFilter) -> Vec<GrantRecord> {
+    iter(dir, filter).collect()
+}
+
+/// The grants matching a filter, in display order, computed one principal at a time so that
+/// a caller streaming them out never holds more than one principal's records.
+pub fn iter<'a>(
+    dir: &'a Directory,
+    filter: &'a GrantFilter,
+) -> impl Iterator<Item = GrantRecord> + 'a {
+    subjects(dir).into_iter().flat_map(move |s| {
+        let mut recs = s.records(dir);
+        recs.retain(|g| filter.matches(g));
+        recs
+    })
+}
+
+/// A principal with what gives it access: its own permissions and the groups it is in.
+struct Subject<'a> {
+    principal: Principal,
+    own: &'a [Permission],
+    groups: Vec<&'a UserGroup>,
+}
+
+impl Subject<'_> {
+    fn records(&self, dir: &Directory) -> Vec<GrantRecord> {
+        let mut out = Vec::new();
+        for perm in self.own {
+            push_permission(dir, &self.principal, perm, None, &mut out);
         }
-    }
-    for g in &dir.groups {
-        let gp = Principal::Group {
-            id: g.id.clone(),
-            name: g.name.clone(),
-        };
-        for perm in g.permissions.iter().flatten() {
-            push_permission(dir, &gp, perm, None, &mut out);
-        }
-        for member in group_principals(dir, g) {
+        for g in &self.groups {
             out.push(GrantRecord {
-                principal: member.clone(),
+                principal: self.principal.clone(),
                 role: None,
                 resource: ResourceRef {
                     kind: ResourceKind::Group,
@@ -124,44 +141,77 @@ pub fn all_grants(dir: &Directory) -> Vec<GrantRecord> {
                 name: g.name.clone(),
             };
             for perm in g.permissions.iter().flatten() {
-                push_permission(dir, &member, perm, Some(&via), &mut out);
+                push_permission(dir, &self.principal, perm, Some(&via), &mut out);
             }
         }
+        out.sort_by(|a, b| a.cmp_for_display(b));
+        out.dedup();
+        out
     }
-    out.sort_by(|a, b| a.cmp_for_display(b));
-    out.dedup();
-    out
 }
 
-/// The grants matching a filter.
-pub fn grants(dir: &Directory, filter: &GrantFilter) -> Vec<GrantRecord> {
-    let mut v = all_grants(dir);
-    v.retain(|g| filter.matches(g));
-    v
-}
-
-/// Members of a group as principals: users (with what the directory knows of them) and
-/// pending invites.
-fn group_principals(dir: &Directory, g: &UserGroup) -> Vec<Principal> {
-    let mut v: Vec<Principal> = dir
-        .members
-        .get(&g.id)
-        .into_iter()
-        .flatten()
-        .map(|m| Principal::User {
-            id: m.id.clone(),
-            email: m.email.clone(),
-            name: m.name.clone(),
-        })
+/// Every principal that holds anything, in display order: users (those listed, and members the
+/// directory only knows from a group), invites that sit in groups, then groups.
+fn subjects(dir: &Directory) -> Vec<Subject<'_>> {
+    let mut users: HashMap<&str, Subject<'_>> = HashMap::new();
+    for u in &dir.users {
+        users.insert(
+            &u.id,
+            Subject {
+                principal: Principal::User {
+                    id: u.id.clone(),
+                    email: u.email.clone(),
+                    name: u.name.clone(),
+                },
+                own: u.permissions.as_deref().unwrap_or_default(),
+                groups: Vec::new(),
+            },
+        );
+    }
+    let mut invites: HashMap<&str, Subject<'_>> = HashMap::new();
+    for g in &dir.groups {
+        for m in dir.members.get(&g.id).into_iter().flatten() {
+            users
+                .entry(&m.id)
+                .or_insert_with(|| Subject {
+                    principal: Principal::User {
+                        id: m.id.clone(),
+                        email: m.email.clone(),
+                        name: m.name.clone(),
+                    },
+                    own: &[],
+                    groups: Vec::new(),
+                })
+                .groups
+                .push(g);
+        }
+        for e in dir.group_invites.get(&g.id).into_iter().flatten() {
+            invites
+                .entry(e)
+                .or_insert_with(|| Subject {
+                    principal: Principal::Invite { email: e.clone() },
+                    own: &[],
+                    groups: Vec::new(),
+                })
+                .groups
+                .push(g);
+        }
+    }
+    let groups = dir.groups.iter().map(|g| Subject {
+        principal: Principal::Group {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        },
+        own: g.permissions.as_deref().unwrap_or_default(),
+        groups: Vec::new(),
+    });
+    let mut all: Vec<Subject<'_>> = users
+        .into_values()
+        .chain(invites.into_values())
+        .chain(groups)
         .collect();
-    v.extend(
-        dir.group_invites
-            .get(&g.id)
-            .into_iter()
-            .flatten()
-            .map(|e| Principal::Invite { email: e.clone() }),
-    );
-    v
+    all.sort_by_cached_key(|s| s.principal.sort_key());
+    all
 }
 
 fn push_permission(

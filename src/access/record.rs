@@ -46,11 +46,13 @@ impl Principal {
         }
     }
 
-    fn sort_key(&self) -> (u8, String) {
+    /// Users by email, then invites, then groups by name; ids break ties (two groups may
+    /// share a name).
+    pub(crate) fn sort_key(&self) -> (u8, String, String) {
         match self {
-            Principal::User { email, .. } => (0, email.to_lowercase()),
-            Principal::Invite { email } => (1, email.to_lowercase()),
-            Principal::Group { name, .. } => (2, name.to_lowercase()),
+            Principal::User { email, id, .. } => (0, email.to_lowercase(), id.clone()),
+            Principal::Invite { email } => (1, email.to_lowercase(), email.clone()),
+            Principal::Group { name, id } => (2, name.to_lowercase(), id.clone()),
         }
     }
 }

@@ -142,8 +142,8 @@ pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError
             r.list(out, rows)?
         }
         ListWhat::Grants(g) => {
-            let records = list_grants(&client, &g, ctx).await?;
-            r.list(out, records)?
+            let (dir, filter) = load_for_grants(&client, &g, ctx).await?;
+            r.list(out, grants::iter(&dir, &filter))?
         }
     };
     out.flush()
@@ -154,12 +154,12 @@ pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError
     Ok(ExitCode::Ok)
 }
 
-/// Loads only what the filters need, then computes and filters the grant records.
-async fn list_grants(
+/// Loads only what the filters need and resolves the filters against it.
+async fn load_for_grants(
     client: &crate::segment::Client,
     args: &GrantsArgs,
     ctx: &Context,
-) -> Result<Vec<crate::access::GrantRecord>, CliError> {
+) -> Result<(Directory, GrantFilter), CliError> {
     let progress = ctx.progress("Reading access");
     let mut filter = GrantFilter {
         direct_only: args.direct_only,
@@ -242,5 +242,5 @@ async fn list_grants(
         ctx.note(&format!("note: space names unavailable: {why}"));
     }
     drop(progress);
-    Ok(grants::grants(&dir, &filter))
+    Ok((dir, filter))
 }

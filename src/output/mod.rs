@@ -100,10 +100,22 @@ impl Renderer {
                     writeln!(out, "{}", trim_table(&t.to_string()))?;
                 }
             }
-            Format::Json => {
+            Format::Json if self.jq.is_some() => {
                 let rows: Vec<T> = rows.into_iter().collect();
                 n = rows.len();
                 self.json_value(out, &to_value(&rows)?)?;
+            }
+            Format::Json => {
+                // An array with one compact record per line: valid JSON that streams (a large
+                // audit never sits in memory whole) and still reads and greps line by line.
+                out.write_all(b"[")?;
+                for r in rows {
+                    out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut *out, &r)
+                        .map_err(|e| OutputError::Json(e.to_string()))?;
+                    n += 1;
+                }
+                out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" })?;
             }
             Format::Ndjson => {
                 for r in rows {
