@@ -113,7 +113,7 @@ fn platform_lookup(backend: Backend, profile: &str) -> Option<Option<String>> {
             .args([
                 "-c",
                 &format!(
-                    "id=$(keyctl request user 'keyring:segment-access@{profile}') && keyctl pipe \"$id\""
+                    "id=$(keyctl search @u user 'keyring:{profile}@segment-access') && keyctl pipe \"$id\""
                 ),
             ])
             .output()

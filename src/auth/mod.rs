@@ -4,6 +4,8 @@
 //! Lookup order of the token: `--token-stdin`, then `SEGMENT_TOKEN`, then the keyring entry of
 //! the profile. The token travels as [`Token`], whose `Debug` and `Display` never show it.
 
+#[cfg(target_os = "linux")]
+mod keyutils;
 pub mod profiles;
 pub mod store;
 

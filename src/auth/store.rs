@@ -297,7 +297,7 @@ fn open_backend(backend: Backend) -> keyring_core::Result<Arc<CredentialStore>> 
         }
         #[cfg(target_os = "linux")]
         Backend::Keyutils => {
-            let s: Arc<CredentialStore> = linux_keyutils_keyring_store::Store::new()?;
+            let s: Arc<CredentialStore> = super::keyutils::Store::new()?;
             Ok(s)
         }
         #[allow(unreachable_patterns)]
