@@ -33,8 +33,14 @@ if [ -z "${SEGMENT_ACCESS_TEST_SESSION:-}" ]; then
   # Keyring tests want a real Secret Service: a private D-Bus session with gnome-keyring.
   if command -v dbus-run-session >/dev/null && command -v gnome-keyring-daemon >/dev/null; then
     export SEGMENT_ACCESS_TEST_SESSION=dbus
-    dbus-run-session -- bash "$0" "$@"
-    status=$?
+    # A throwaway keyring directory: the daemon must never open (or try to unlock) the login
+    # keyring of the person running the tests. dbus-daemon hands this to the gnome-keyring it
+    # activates, so it has to be set before the session starts.
+    keyring_home=$(mktemp -d)
+    export SEGMENT_ACCESS_ORIG_XDG_DATA_HOME="${XDG_DATA_HOME:-}"
+    status=0
+    XDG_DATA_HOME="$keyring_home" dbus-run-session -- bash "$0" "$@" || status=$?
+    rm -rf "$keyring_home"
   else
     export SEGMENT_ACCESS_TEST_SESSION=plain
     bash "$0" "$@"
@@ -45,14 +51,39 @@ fi
 
 # --- inside the test session -------------------------------------------------------------------
 if [ "$SEGMENT_ACCESS_TEST_SESSION" = dbus ]; then
-  # An empty password on stdin creates and unlocks the login keyring without a prompt.
-  eval "$(printf '' | gnome-keyring-daemon --unlock --components=secrets)"
+  # A password on stdin creates and unlocks a fresh login keyring without a prompt. It must not
+  # be empty: gnome-keyring 42 then creates no login collection, and the first write asks for a
+  # password through a prompter that cannot open without a display.
+  eval "$(printf 'segment-access-test\n' | gnome-keyring-daemon --unlock --components=secrets)"
   export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK 2>/dev/null || true
-  echo "test.sh: Secret Service: gnome-keyring in a private D-Bus session"
+  if [ -n "${SEGMENT_ACCESS_ORIG_XDG_DATA_HOME:-}" ]; then
+    export XDG_DATA_HOME="$SEGMENT_ACCESS_ORIG_XDG_DATA_HOME"
+  else
+    unset XDG_DATA_HOME
+  fi
+  if command -v secret-tool >/dev/null; then
+    probe="segment-access-probe-$$"
+    if printf 'probe' | secret-tool store --label=probe service "$probe" username probe \
+      && [ "$(secret-tool lookup service "$probe" username probe)" = probe ]; then
+      secret-tool clear service "$probe" username probe
+      echo "test.sh: Secret Service: gnome-keyring in a private D-Bus session (checked with secret-tool)"
+    else
+      echo "test.sh: the Secret Service in the private D-Bus session does not work" >&2
+      exit 1
+    fi
+  else
+    echo "test.sh: Secret Service: gnome-keyring in a private D-Bus session (unchecked: no secret-tool)"
+  fi
 else
   echo "test.sh: no D-Bus session; keyring tests use the kernel keyutils store"
 fi
 
 cargo test --locked "$@"
+
+if [ "$SEGMENT_ACCESS_TEST_SESSION" = dbus ] && [ "$(uname -s)" = Linux ] && [ $# -eq 0 ]; then
+  # The same keyring tests once more against the keyutils fallback, Secret Service switched off.
+  echo "test.sh: keyring tests again against the kernel keyutils store"
+  SEGMENT_ACCESS_NO_SECRET_SERVICE=1 cargo test --locked --test auth_keyring
+fi
 
 bash scripts/conformance.sh

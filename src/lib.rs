@@ -4,6 +4,7 @@
 //! returns. The `emulator` depends only on the shared models in `segment::models`.
 
 pub mod access;
+pub mod auth;
 pub mod cli;
 pub mod emulator;
 pub mod output;

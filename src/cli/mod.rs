@@ -1,6 +1,7 @@
 //! Command-line definitions and the context every command runs in. One file per command; no
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
+pub mod auth;
 pub mod emulator;
 pub mod error;
 pub mod list;
@@ -56,17 +57,18 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SEGMENT_API_URL", value_name = "URL")]
     pub api_url: Option<String>,
 
-    /// Segment region of the workspace, when --api-url is not given.
-    #[arg(long, global = true, env = "SEGMENT_REGION", value_enum, default_value_t = Region::Us)]
-    pub region: Region,
+    /// Segment region of the workspace, when --api-url is not given [default: the profile's
+    /// region, else us].
+    #[arg(long, global = true, env = "SEGMENT_REGION", value_enum)]
+    pub region: Option<Region>,
 
     /// Read the API token from the first line of standard input.
     #[arg(long, global = true)]
     pub token_stdin: bool,
 
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format [default: the profile's format, else table].
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
 
     /// Shorthand for --format json.
     #[arg(long, global = true, conflicts_with = "format")]
@@ -113,6 +115,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Run a local Segment API emulator (for tests, demos and scripts).
     Emulator(emulator::EmulatorArgs),
+    /// Log in, out and check: API tokens in the OS keyring, one per profile.
+    Auth(auth::AuthArgs),
 }
 
 /// Where commands get their terminal facts, renderer and API client.
@@ -133,7 +137,10 @@ impl Context {
         let format = if global.json {
             Format::Json
         } else {
-            global.format
+            match global.format {
+                Some(f) => f,
+                None => auth::profile_format(&global)?.unwrap_or(Format::Table),
+            }
         };
         let renderer = Renderer::new(
             format,
@@ -151,17 +158,16 @@ impl Context {
         })
     }
 
-    /// The API URL in force: --demo, --api-url / SEGMENT_API_URL, or the region's.
+    /// The API URL in force: --demo, --api-url / SEGMENT_API_URL, the profile's api_url,
+    /// --region / SEGMENT_REGION, the profile's region, the US.
     pub fn api_url(&self) -> String {
         if let Some(d) = &self.demo {
             return d.url();
         }
-        match &self.global.api_url {
-            Some(u) => u.clone(),
-            None => match self.global.region {
-                Region::Us => US_API_URL.to_string(),
-                Region::Eu => EU_API_URL.to_string(),
-            },
+        match auth::endpoint(&self.global) {
+            auth::Endpoint::Url(u) => u,
+            auth::Endpoint::Region(Region::Us) => US_API_URL.to_string(),
+            auth::Endpoint::Region(Region::Eu) => EU_API_URL.to_string(),
         }
     }
 
@@ -187,28 +193,10 @@ impl Context {
         Client::new(cfg).map_err(CliError::from)
     }
 
-    /// The token: --token-stdin, then SEGMENT_TOKEN.
+    /// The token: --token-stdin, then SEGMENT_TOKEN, then the profile's OS keyring entry.
     fn token(&self) -> Result<Token, CliError> {
-        if self.global.token_stdin {
-            let mut s = String::new();
-            std::io::stdin()
-                .take(64 * 1024)
-                .read_to_string(&mut s)
-                .map_err(|e| CliError::usage(format!("cannot read the token from stdin: {e}")))?;
-            let t = s.lines().next().unwrap_or_default().trim().to_string();
-            if t.is_empty() {
-                return Err(CliError::auth(
-                    "--token-stdin: standard input held no token",
-                ));
-            }
-            return Ok(Token::new(t));
-        }
-        match std::env::var("SEGMENT_TOKEN") {
-            Ok(t) if !t.trim().is_empty() => Ok(Token::new(t.trim())),
-            _ => Err(CliError::auth(
-                "no Segment API token: set SEGMENT_TOKEN or pipe one to --token-stdin (or try --demo for a sample workspace)",
-            )),
-        }
+        let mut stdin = std::io::stdin().lock().take(64 * 1024);
+        auth::lookup_token(&self.global, &mut stdin).map(|found| found.token)
     }
 
     /// A progress display on stderr, only on a terminal and without --quiet.
@@ -238,6 +226,12 @@ impl Context {
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Auth(args) => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = auth::run(args, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
         Command::List(args) => {
             let mut ctx = Context::new(cli.global)?;
             let result = list::run(args, &mut ctx).await;

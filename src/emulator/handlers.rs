@@ -390,11 +390,11 @@ async fn serve(shared: &Arc<Shared>, route: Option<Route>, req: Request) -> Resp
                 field: None,
                 data: None,
             };
-            e.data = Some(json!({
+            e.data = Some(Box::new(json!({
                 "remainingPoints": 0,
                 "msBeforeNext": ms_before_next,
                 "consumedPoints": consumed,
-            }));
+            })));
             let mut resp = error_response(&e);
             let secs = ms_before_next.div_ceil(1000);
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

@@ -23,7 +23,8 @@ pub struct ApiError {
     pub kind: &'static str,
     pub message: String,
     pub field: Option<String>,
-    pub data: Option<Value>,
+    // Boxed: a `Value` would make every `Result<_, ApiError>` needlessly large.
+    pub data: Option<Box<Value>>,
 }
 
 impl ApiError {
@@ -53,7 +54,7 @@ impl ApiError {
             item["field"] = json!(f);
         }
         if let Some(d) = &self.data {
-            item["data"] = d.clone();
+            item["data"] = (**d).clone();
         }
         json!({ "errors": [item] })
     }

@@ -1,0 +1,236 @@
+//! End to end against the project's emulator: `auth login` verifies and stores the token, and a
+//! separate process of the binary reads it back from the OS keyring and lists users.
+//! Run inside a keyring session (scripts/test.sh).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use assert_cmd::Command;
+use segment_access::auth::Keyring;
+use segment_access::emulator::{self, EmulatorConfig};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+fn unique_profile(what: &str) -> String {
+    format!(
+        "e2e-{what}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn config_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "segment-access-e2e-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn cmd(dir: &std::path::Path) -> Command {
+    let mut c = Command::cargo_bin("segment-access").expect("binary built");
+    c.env("SEGMENT_ACCESS_CONFIG_DIR", dir)
+        .env_remove("SEGMENT_TOKEN")
+        .env_remove("SEGMENT_PROFILE")
+        .env_remove("SEGMENT_API_URL")
+        .env_remove("SEGMENT_REGION")
+        .timeout(std::time::Duration::from_secs(90));
+    c
+}
+
+#[test]
+fn login_then_another_process_lists_users_with_the_stored_token() {
+    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
+    let dir = config_dir();
+    let profile = unique_profile("login");
+
+    let out = cmd(&dir)
+        .args([
+            "auth",
+            "login",
+            "--with-token",
+            "--profile",
+            &profile,
+            "--api-url",
+            &emu.url(),
+        ])
+        .write_stdin(format!("{}\n", emulator::DEFAULT_OWNER_TOKEN))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Logged in to workspace"), "{stderr}");
+    assert!(
+        !stderr.contains("Workspace Member"),
+        "an owner token got the member warning"
+    );
+    assert!(!stderr.contains(emulator::DEFAULT_OWNER_TOKEN));
+
+    // The profile remembered the URL, so no --api-url is needed from here on.
+    let config = std::fs::read_to_string(dir.join("config.toml")).expect("config written");
+    assert!(config.contains(&emu.url()), "{config}");
+    assert!(!config.contains(emulator::DEFAULT_OWNER_TOKEN));
+
+    let out = cmd(&dir)
+        .args(["--profile", &profile, "--format", "json", "list", "users"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let users: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(users.as_array().is_some_and(|u| !u.is_empty()), "{users}");
+
+    let out = cmd(&dir)
+        .args(["--profile", &profile, "--format", "json", "auth", "status"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let row = rows
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["profile"] == profile.as_str()))
+        .expect("row");
+    assert_eq!(row["token"], "valid");
+    assert_eq!(row["access"], "owner");
+    assert!(
+        row["token_source"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("keyring"))
+    );
+
+    cmd(&dir)
+        .args(["auth", "logout", "--profile", &profile])
+        .assert()
+        .success();
+    assert!(
+        Keyring::open()
+            .expect("keyring")
+            .get(&profile)
+            .expect("reads")
+            .is_none()
+    );
+    cmd(&dir)
+        .args(["--profile", &profile, "list", "users"])
+        .assert()
+        .code(4);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_member_token_is_stored_with_a_warning() {
+    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
+    let dir = config_dir();
+    let profile = unique_profile("member");
+    let out = cmd(&dir)
+        .args([
+            "auth",
+            "login",
+            "--with-token",
+            "--profile",
+            &profile,
+            "--api-url",
+            &emu.url(),
+        ])
+        .write_stdin(format!("{}\n", emulator::DEFAULT_MEMBER_TOKEN))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("Workspace Member"), "{stderr}");
+    assert!(!stderr.contains(emulator::DEFAULT_MEMBER_TOKEN));
+    let _ = Keyring::open().expect("keyring").delete(&profile);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_rejected_token_is_not_stored() {
+    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
+    let dir = config_dir();
+    let profile = unique_profile("rejected");
+    let canary = "canary-7f3a9-DO-NOT-LEAK";
+    let out = cmd(&dir)
+        .args([
+            "-vv",
+            "auth",
+            "login",
+            "--with-token",
+            "--profile",
+            &profile,
+            "--api-url",
+            &emu.url(),
+        ])
+        .write_stdin(format!("{canary}\n"))
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(4));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("nothing was stored"), "{all}");
+    assert!(!all.contains(canary), "{all}");
+    assert!(
+        Keyring::open()
+            .expect("keyring")
+            .get(&profile)
+            .expect("reads")
+            .is_none()
+    );
+    assert!(!dir.join("config.toml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_profiles_format_is_the_default_and_flags_override_it() {
+    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
+    let dir = config_dir();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            "default_profile = \"fmt\"\n\n[profiles.fmt]\napi_url = \"{}\"\nformat = \"ndjson\"\n",
+            emu.url()
+        ),
+    )
+    .expect("config written");
+    let run = |args: &[&str]| {
+        let out = cmd(&dir)
+            .env("SEGMENT_TOKEN", emulator::DEFAULT_OWNER_TOKEN)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let nd = run(&["list", "roles"]);
+    assert!(nd.lines().count() > 5);
+    for line in nd.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("the profile's ndjson");
+        assert!(v["id"].is_string());
+    }
+    let table = run(&["list", "roles", "--format", "table"]);
+    assert!(table.starts_with("ID"), "{table}");
+    let json = run(&["list", "roles", "--json"]);
+    assert!(serde_json::from_str::<Vec<serde_json::Value>>(&json).is_ok());
+
+    std::fs::write(
+        dir.join("config.toml"),
+        "default_profile = \"fmt\"\n\n[profiles.fmt]\nformat = \"yaml\"\n",
+    )
+    .expect("config written");
+    let out = cmd(&dir)
+        .env("SEGMENT_TOKEN", emulator::DEFAULT_OWNER_TOKEN)
+        .args(["--demo", "list", "roles"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("format = \"yaml\""));
+}
