@@ -500,18 +500,14 @@ impl Client {
         F: Fn(I::Item) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        let futures: Vec<_> = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                let fut = f(item);
-                async move { fut.await.map(|v| (i, v)) }
-            })
-            .collect();
-        let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None)
-            .take(futures.len())
-            .collect();
-        let mut done = futures::stream::iter(futures).buffer_unordered(self.concurrency());
+        // Only the items are collected up front; each request's future is created when a slot
+        // frees up, so 20,000 users never mean 20,000 pending state machines in memory.
+        let items: Vec<I::Item> = items.into_iter().collect();
+        let mut slots: Vec<Option<T>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+        let f = &f;
+        let mut done = futures::stream::iter(items.into_iter().enumerate())
+            .map(|(i, item)| async move { f(item).await.map(|v| (i, v)) })
+            .buffer_unordered(self.concurrency());
         while let Some((i, v)) = done.try_next().await? {
             slots[i] = Some(v);
         }
