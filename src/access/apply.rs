@@ -221,9 +221,10 @@ async fn not_held(client: &Client, p: &Principal, b: &Binding, groups: &[UserGro
         format!("{} does not hold {} directly", p.display(), b.display())
     } else {
         format!(
-            "not held directly; held through group {}: remove the membership (revoke --to {} --group GROUP) or the group's grant",
+            "not held directly; held through group {}: remove the membership (revoke --to {} --group '{}') or the group's grant",
             through.join(", "),
-            p.display()
+            p.display(),
+            through[0]
         )
     }
 }
