@@ -2,10 +2,14 @@
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
 pub mod auth;
+mod confirm;
 pub mod emulator;
 pub mod error;
+pub mod grant;
 pub mod list;
 mod progress;
+pub mod revoke;
+pub mod undo;
 
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
@@ -117,6 +121,12 @@ pub enum Command {
     Emulator(emulator::EmulatorArgs),
     /// Log in, out and check: API tokens in the OS keyring, one per profile.
     Auth(auth::AuthArgs),
+    /// Bind a role on resources, or add a group member (one principal, or a batch file).
+    Grant(grant::GrantArgs),
+    /// Remove exactly the named bindings or memberships (one principal, or a batch file).
+    Revoke(revoke::RevokeArgs),
+    /// Undo a journaled change (the last one by default).
+    Undo(undo::UndoArgs),
 }
 
 /// Where commands get their terminal facts, renderer and API client.
@@ -235,6 +245,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::List(args) => {
             let mut ctx = Context::new(cli.global)?;
             let result = list::run(args, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
+        Command::Grant(args) => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = grant::run(args, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
+        Command::Revoke(args) => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = revoke::run(args, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
+        Command::Undo(args) => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = undo::run(args, &mut ctx).await;
             ctx.shutdown().await;
             result
         }

@@ -245,3 +245,73 @@ pub async fn put_group_users(
         Err(e) => err(e),
     }
 }
+
+/// A one-shot test hook: after the `afterGets`-th successful `GET /users/{userId}`, the
+/// permissions are added to that user (Segment's additive merge), as if someone else changed
+/// them between a client's read and its write.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hook {
+    pub user_id: String,
+    pub remaining_gets: u64,
+    pub add_permissions: Value,
+}
+
+/// `POST /_emulator/hooks` `{"userId", "afterGets", "addPermissions": [PermissionInput]}`.
+pub async fn post_hook(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+    let result = (|| {
+        let v = parse_body(&body)?;
+        let user_id = v["userId"]
+            .as_str()
+            .ok_or_else(|| ApiError::validation("userId", "userId is required"))?
+            .to_string();
+        let after = v["afterGets"]
+            .as_u64()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| ApiError::validation("afterGets", "afterGets must be at least 1"))?;
+        let perms = v["addPermissions"].clone();
+        let st = lock(&shared.state);
+        st.user_idx(&user_id)
+            .ok_or_else(|| ApiError::not_found(format!("User {user_id} not found")))?;
+        let parsed = state::parse_permissions_body(&json!({ "permissions": perms }))?;
+        st.check_perms(parsed)?;
+        Ok::<_, ApiError>(Hook {
+            user_id,
+            remaining_gets: after,
+            add_permissions: perms,
+        })
+    })();
+    match result {
+        Ok(h) => {
+            lock(&shared.hooks).push(h.clone());
+            Json(h).into_response()
+        }
+        Err(e) => err(e),
+    }
+}
+
+/// `GET /_emulator/hooks`: hooks that have not fired yet.
+pub async fn get_hooks(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    Json(lock(&shared.hooks).clone()).into_response()
+}
+
+/// Called after every successful `GET /users/{userId}`: counts down and fires due hooks.
+pub fn after_user_get(shared: &Shared, user_id: &str) {
+    let due: Vec<Hook> = {
+        let mut hooks = lock(&shared.hooks);
+        for h in hooks.iter_mut().filter(|h| h.user_id == user_id) {
+            h.remaining_gets = h.remaining_gets.saturating_sub(1);
+        }
+        let (due, rest): (Vec<Hook>, Vec<Hook>) =
+            hooks.drain(..).partition(|h| h.remaining_gets == 0);
+        *hooks = rest;
+        due
+    };
+    for h in due {
+        let mut st = lock(&shared.state);
+        let parsed = state::parse_permissions_body(&json!({ "permissions": h.add_permissions }));
+        if let (Ok(perms), Some(i)) = (parsed, st.user_idx(&h.user_id)) {
+            let _ = st.add_user_permissions(ACTOR, i, perms);
+        }
+    }
+}

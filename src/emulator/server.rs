@@ -48,6 +48,8 @@ pub struct Shared {
     pub limiter: Mutex<Limiter>,
     pub engine: Mutex<FaultEngine>,
     pub stats: Mutex<Stats>,
+    /// One-shot test hooks (`POST /_emulator/hooks`).
+    pub hooks: Mutex<Vec<control::Hook>>,
 }
 
 /// A poisoned lock only means another request panicked mid-update; the emulator keeps serving
@@ -86,9 +88,33 @@ fn router(shared: Arc<Shared>) -> Router {
             "/_emulator/group/{group_id}/users",
             put(control::put_group_users),
         )
+        .route(
+            "/_emulator/hooks",
+            get(control::get_hooks).post(control::post_hook),
+        )
         .route("/_emulator/{*rest}", any(control::not_found))
-        .fallback(handlers::api)
+        .fallback(api_with_hooks)
         .with_state(shared)
+}
+
+/// Segment's API, then the test hooks: a hook fires after the answer is computed, so the
+/// client gets the state before the change, as if the change landed right after its read.
+async fn api_with_hooks(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let is_get = req.method() == axum::http::Method::GET;
+    let user_id = req
+        .uri()
+        .path()
+        .strip_prefix("/users/")
+        .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+        .map(str::to_string);
+    let resp = handlers::api(axum::extract::State(shared.clone()), req).await;
+    if let (true, Some(uid)) = (is_get && resp.status().is_success(), user_id) {
+        control::after_user_get(&shared, &uid);
+    }
+    resp
 }
 
 /// A running emulator on the current tokio runtime.
@@ -138,6 +164,7 @@ pub async fn start(
         limiter: Mutex::new(Limiter::default()),
         engine: Mutex::new(FaultEngine::new(config.rng_seed)),
         stats: Mutex::new(Stats::default()),
+        hooks: Mutex::new(Vec::new()),
     });
     let listener = TcpListener::bind(addr)
         .await

@@ -198,3 +198,45 @@ impl Tabular for Principal {
         vec!["type", "id", "email", "name"]
     }
 }
+
+impl Tabular for crate::access::plan::ChangeResult {
+    fn headers() -> Vec<&'static str> {
+        vec![
+            "PRINCIPAL",
+            "ACTION",
+            "ROLE",
+            "RESOURCE",
+            "LABELS",
+            "STATUS",
+            "MESSAGE",
+        ]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.principal.clone(),
+            self.action.clone(),
+            self.role.clone().unwrap_or_default(),
+            self.resource.clone().unwrap_or_default(),
+            labels(&self.labels),
+            self.status.as_str().to_string(),
+            self.message.clone(),
+        ]
+    }
+    fn csv_headers() -> Vec<&'static str> {
+        vec![
+            "principal",
+            "action",
+            "role",
+            "resource",
+            "labels",
+            "status",
+            "message",
+            "line",
+        ]
+    }
+    fn csv_row(&self) -> Vec<String> {
+        let mut v = self.cells();
+        v.push(self.line.map(|l| l.to_string()).unwrap_or_default());
+        v
+    }
+}

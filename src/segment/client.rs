@@ -343,6 +343,39 @@ impl Client {
         .await
     }
 
+    /// Replaces a user's permissions without retrying after an ambiguous failure (5xx, reset,
+    /// timeout). A retried PUT re-sends a list computed from an earlier read, so a change made
+    /// by someone else during the backoff would be overwritten; callers that care (revoke)
+    /// re-read and re-plan instead of resending.
+    pub async fn replace_user_permissions_once(
+        &self,
+        user_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write_with(
+            Method::PUT,
+            &["users", user_id, "permissions"],
+            permissions,
+            Retry::OnlyRateLimited,
+        )
+        .await
+    }
+
+    /// Like [`Client::replace_user_permissions_once`], for a group.
+    pub async fn replace_group_permissions_once(
+        &self,
+        group_id: &str,
+        permissions: &[PermissionInput],
+    ) -> Result<Vec<AccessPermission>> {
+        self.permissions_write_with(
+            Method::PUT,
+            &["groups", group_id, "permissions"],
+            permissions,
+            Retry::OnlyRateLimited,
+        )
+        .await
+    }
+
     pub async fn add_group_members(&self, group_id: &str, emails: &[String]) -> Result<UserGroup> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -437,16 +470,27 @@ impl Client {
         path: &[&str],
         permissions: &[PermissionInput],
     ) -> Result<Vec<AccessPermission>> {
+        // Both are idempotent: POST merges, PUT replaces with the same list.
+        self.permissions_write_with(method, path, permissions, Retry::Safe)
+            .await
+    }
+
+    async fn permissions_write_with(
+        &self,
+        method: Method,
+        path: &[&str],
+        permissions: &[PermissionInput],
+        retry: Retry,
+    ) -> Result<Vec<AccessPermission>> {
         #[derive(serde::Deserialize)]
         struct D {
             permissions: Vec<AccessPermission>,
         }
-        // Both are idempotent: POST merges, PUT replaces with the same list.
         let body = PermissionsInput {
             permissions: permissions.to_vec(),
         };
         let d: D = self
-            .send(method, path, &[], Some(&body), Bucket::Write, Retry::Safe)
+            .send(method, path, &[], Some(&body), Bucket::Write, retry)
             .await?;
         Ok(d.permissions)
     }

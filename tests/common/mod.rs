@@ -220,3 +220,49 @@ pub fn parse_ndjson(s: &str) -> Vec<Value> {
         .map(|l| serde_json::from_str(l).expect("each line is JSON"))
         .collect()
 }
+
+/// The binary for a write command: its journal in `state_dir`, nothing on a terminal.
+pub fn writer(emu: &BlockingEmulator, state_dir: &std::path::Path) -> Command {
+    let mut c = bin(&emu.url(), OWNER);
+    c.env("SEGMENT_ACCESS_STATE_DIR", state_dir);
+    c
+}
+
+/// A fresh directory under the system temp dir for one test's journal.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "sa-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// A user from the emulator's state, by email.
+pub fn user_by_email<'a>(st: &'a Value, email: &str) -> &'a Value {
+    st["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("no user {email}"))
+}
+
+/// Requests that change something, from `/_emulator/stats`.
+pub fn write_requests(emu: &BlockingEmulator) -> u64 {
+    stats(emu)["byRoute"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.starts_with("GET "))
+        .map(|(_, v)| v.as_u64().unwrap())
+        .sum()
+}
+
+pub fn post_json(url: &str, body: Value) -> Value {
+    http_json(reqwest::Method::POST, url, Some(body))
+}

@@ -1,0 +1,523 @@
+//! Reading each principal's current access, planning against it, and applying the plan: one
+//! write per principal for permissions, one per group for memberships, every applied change
+//! recorded with what it replaced.
+
+use crate::segment::models::{Permission, UserGroup};
+use crate::segment::{Client, Error};
+
+use super::journal::Change;
+use super::plan::{self, Action, Binding, ChangeResult, GroupRef, Item, PermPlan, Status, Want};
+use super::record::Principal;
+
+/// Asked-for changes of one principal, with what it holds now.
+#[derive(Debug)]
+pub struct PrincipalWork {
+    pub principal: Principal,
+    /// Indexes into `Prepared::wants`.
+    binds: Vec<usize>,
+    members: Vec<usize>,
+    pub perm_plan: Option<PermPlan>,
+}
+
+/// Every change, planned against a fresh read.
+#[derive(Debug)]
+pub struct Prepared {
+    pub action: Action,
+    pub wants: Vec<Want>,
+    /// Per want: decided before applying (noop, failed, skipped), or `None` when still to do.
+    decided: Vec<Option<(Status, String)>>,
+    pub principals: Vec<PrincipalWork>,
+}
+
+pub struct Outcome {
+    pub results: Vec<ChangeResult>,
+    pub changes: Vec<Change>,
+}
+
+fn key(p: &Principal) -> String {
+    match p {
+        Principal::User { id, .. } => format!("user:{id}"),
+        Principal::Invite { email } => format!("invite:{}", email.to_lowercase()),
+        Principal::Group { id, .. } => format!("group:{id}"),
+    }
+}
+
+/// A principal's permissions as Segment holds them now.
+async fn read_perms(client: &Client, p: &Principal) -> Result<Vec<Permission>, Error> {
+    Ok(match p {
+        Principal::User { id, .. } => client.user(id).await?.permissions,
+        Principal::Group { id, .. } => client.group(id).await?.permissions,
+        Principal::Invite { .. } => None,
+    }
+    .unwrap_or_default())
+}
+
+/// Whether a principal is in a group now.
+async fn is_member(client: &Client, p: &Principal, group_id: &str) -> Result<bool, Error> {
+    match p {
+        Principal::User { id, .. } => Ok(client
+            .user_groups(id)
+            .await?
+            .iter()
+            .any(|g| g.id == group_id)),
+        Principal::Invite { email } => Ok(client
+            .group_invites(group_id)
+            .await?
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(email))),
+        Principal::Group { .. } => Ok(false),
+    }
+}
+
+fn email_of(p: &Principal) -> Option<&str> {
+    match p {
+        Principal::User { email, .. } | Principal::Invite { email } => Some(email),
+        Principal::Group { .. } => None,
+    }
+}
+
+/// Groups the changes by principal and plans each against what it holds now. `groups` (with
+/// their permissions) explain revokes of grants a user holds only through a group.
+pub async fn prepare(
+    client: &Client,
+    action: Action,
+    wants: Vec<Want>,
+    groups: &[UserGroup],
+) -> Prepared {
+    let mut decided: Vec<Option<(Status, String)>> = vec![None; wants.len()];
+    let mut principals: Vec<PrincipalWork> = Vec::new();
+    for (i, w) in wants.iter().enumerate() {
+        let refusal = match (&w.item, &w.principal) {
+            (Item::Refused { status, message }, _) => Some((*status, message.clone())),
+            (Item::Bind(_), Principal::Invite { .. }) => Some((
+                Status::Failed,
+                "Segment's API cannot change the roles of a pending invite: revoke-invite, then invite again with --role".to_string(),
+            )),
+            (Item::Member(_), Principal::Group { .. }) => Some((
+                Status::Failed,
+                "a group cannot be a member of another group".to_string(),
+            )),
+            _ => None,
+        };
+        if let Some(r) = refusal {
+            decided[i] = Some(r);
+            continue;
+        }
+        let k = key(&w.principal);
+        let idx = match principals.iter().position(|p| key(&p.principal) == k) {
+            Some(idx) => idx,
+            None => {
+                principals.push(PrincipalWork {
+                    principal: w.principal.clone(),
+                    binds: Vec::new(),
+                    members: Vec::new(),
+                    perm_plan: None,
+                });
+                principals.len() - 1
+            }
+        };
+        match &w.item {
+            Item::Bind(_) => principals[idx].binds.push(i),
+            _ => principals[idx].members.push(i),
+        }
+    }
+    for work in &mut principals {
+        plan_one(client, action, &wants, &mut decided, work, groups).await;
+    }
+    Prepared {
+        action,
+        wants,
+        decided,
+        principals,
+    }
+}
+
+fn bind_of(w: &Want) -> Option<&Binding> {
+    match &w.item {
+        Item::Bind(b) => Some(b),
+        _ => None,
+    }
+}
+
+fn group_of(w: &Want) -> Option<&GroupRef> {
+    match &w.item {
+        Item::Member(g) => Some(g),
+        _ => None,
+    }
+}
+
+async fn plan_one(
+    client: &Client,
+    action: Action,
+    wants: &[Want],
+    decided: &mut [Option<(Status, String)>],
+    work: &mut PrincipalWork,
+    groups: &[UserGroup],
+) {
+    if !work.binds.is_empty() {
+        match read_perms(client, &work.principal).await {
+            Ok(current) => {
+                let asked: Vec<Binding> = work
+                    .binds
+                    .iter()
+                    .filter_map(|&i| bind_of(&wants[i]).cloned())
+                    .collect();
+                let p = plan::plan_permissions(action, &current, &asked);
+                for &i in &work.binds {
+                    let Some(b) = bind_of(&wants[i]) else {
+                        continue;
+                    };
+                    if p.already.iter().any(|a| a.same(b)) {
+                        let why = match action {
+                            Action::Grant => "already held directly".to_string(),
+                            Action::Revoke => not_held(client, &work.principal, b, groups).await,
+                        };
+                        decided[i] = Some((Status::Noop, why));
+                    }
+                }
+                work.perm_plan = Some(p);
+            }
+            Err(e) => fail_all(decided, &work.binds, &e.to_string()),
+        }
+    }
+    for &i in &work.members {
+        let Some(g) = group_of(&wants[i]) else {
+            continue;
+        };
+        match is_member(client, &work.principal, &g.id).await {
+            Ok(member) => match (action, member) {
+                (Action::Grant, true) => {
+                    decided[i] = Some((Status::Noop, format!("already a member of {}", g.name)))
+                }
+                (Action::Revoke, false) => {
+                    decided[i] = Some((Status::Noop, format!("not a member of {}", g.name)))
+                }
+                _ => {}
+            },
+            Err(e) => decided[i] = Some((Status::Failed, e.to_string())),
+        }
+    }
+}
+
+fn fail_all(decided: &mut [Option<(Status, String)>], idx: &[usize], message: &str) {
+    for &i in idx {
+        decided[i] = Some((Status::Failed, message.to_string()));
+    }
+}
+
+/// Why a revoke has nothing to remove: not held at all, or held only through groups (named).
+async fn not_held(client: &Client, p: &Principal, b: &Binding, groups: &[UserGroup]) -> String {
+    let Principal::User { id, .. } = p else {
+        return format!("{} does not hold {}", p.display(), b.display());
+    };
+    let theirs = client.user_groups(id).await.unwrap_or_default();
+    let through: Vec<&str> = groups
+        .iter()
+        .filter(|g| theirs.iter().any(|t| t.id == g.id))
+        .filter(|g| plan::holds(g.permissions.as_deref().unwrap_or_default(), b))
+        .map(|g| g.name.as_str())
+        .collect();
+    if through.is_empty() {
+        format!("{} does not hold {} directly", p.display(), b.display())
+    } else {
+        format!(
+            "not held directly; held through group {}: remove the membership (revoke --to {} --group '{}') or the group's grant",
+            through.join(", "),
+            p.display(),
+            through[0]
+        )
+    }
+}
+
+impl Prepared {
+    /// Changes still to apply.
+    pub fn pending(&self) -> usize {
+        self.decided.iter().filter(|d| d.is_none()).count()
+    }
+
+    /// The report as it stands: pending changes as `planned`.
+    pub fn preview(&self) -> Vec<ChangeResult> {
+        self.wants
+            .iter()
+            .zip(&self.decided)
+            .map(|(w, d)| match d {
+                Some((s, m)) => w.result(self.action, *s, m.clone()),
+                None => w.result(self.action, Status::Planned, ""),
+            })
+            .collect()
+    }
+
+    /// Before/after lines per principal with something to change, for people.
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for work in &self.principals {
+            let pending_binds = work.binds.iter().any(|&i| self.decided[i].is_none());
+            let pending_members: Vec<&GroupRef> = work
+                .members
+                .iter()
+                .filter(|&&i| self.decided[i].is_none())
+                .filter_map(|&i| group_of(&self.wants[i]))
+                .collect();
+            if !pending_binds && pending_members.is_empty() {
+                continue;
+            }
+            out.push(format!("{}:", work.principal.display()));
+            if pending_binds && let Some(p) = &work.perm_plan {
+                let lines = plan::diff_lines(&p.before, &p.after);
+                if lines.is_empty() {
+                    out.push("  (no permissions)".to_string());
+                }
+                out.extend(lines.into_iter().map(|l| format!("  {l}")));
+            }
+            for g in pending_members {
+                let mark = match self.action {
+                    Action::Grant => '+',
+                    Action::Revoke => '-',
+                };
+                out.push(format!("  {mark} member of group:{}", g.name));
+            }
+        }
+        out
+    }
+
+    /// Applies what is pending, principal by principal. With `fail_fast`, the first failure
+    /// stops the rest, which are reported as skipped.
+    pub async fn apply(mut self, client: &Client, fail_fast: bool) -> Outcome {
+        let mut changes = Vec::new();
+        let mut stopped = false;
+        let works = std::mem::take(&mut self.principals);
+        for work in &works {
+            let pending: Vec<usize> = work
+                .binds
+                .iter()
+                .copied()
+                .filter(|&i| self.decided[i].is_none())
+                .collect();
+            if !pending.is_empty() {
+                if stopped {
+                    skip(&mut self.decided, &pending);
+                } else {
+                    let asked: Vec<Binding> = pending
+                        .iter()
+                        .filter_map(|&i| bind_of(&self.wants[i]).cloned())
+                        .collect();
+                    let r = match self.action {
+                        Action::Grant => grant_perms(client, &work.principal, &asked).await,
+                        Action::Revoke => revoke_perms(client, &work.principal, &asked).await,
+                    };
+                    match r {
+                        Ok(done) => {
+                            for &i in &pending {
+                                let b = bind_of(&self.wants[i]);
+                                let applied =
+                                    b.is_some_and(|b| done.changed.iter().any(|c| c.same(b)));
+                                self.decided[i] = Some(if applied {
+                                    (Status::Applied, String::new())
+                                } else {
+                                    (Status::Noop, "already as asked when written".to_string())
+                                });
+                            }
+                            if let Some(c) = done.change {
+                                changes.push(c);
+                            }
+                        }
+                        Err(m) => {
+                            fail_all(&mut self.decided, &pending, &m);
+                            stopped = fail_fast;
+                        }
+                    }
+                }
+            }
+            for &i in &work.members {
+                if self.decided[i].is_some() {
+                    continue;
+                }
+                if stopped {
+                    skip(&mut self.decided, &[i]);
+                    continue;
+                }
+                let Some(g) = group_of(&self.wants[i]).cloned() else {
+                    continue;
+                };
+                match membership(client, self.action, &work.principal, &g).await {
+                    Ok(c) => {
+                        self.decided[i] = Some((Status::Applied, String::new()));
+                        changes.push(c);
+                    }
+                    Err(e) => {
+                        self.decided[i] = Some((Status::Failed, e.to_string()));
+                        stopped = fail_fast;
+                    }
+                }
+            }
+        }
+        Outcome {
+            results: self.preview(),
+            changes,
+        }
+    }
+}
+
+fn skip(decided: &mut [Option<(Status, String)>], idx: &[usize]) {
+    for &i in idx {
+        decided[i] = Some((
+            Status::Skipped,
+            "not attempted: an earlier change failed (--fail-fast)".to_string(),
+        ));
+    }
+}
+
+struct Done {
+    changed: Vec<Binding>,
+    change: Option<Change>,
+}
+
+/// Adds what is missing with the additive endpoint. Planned again on a fresh read, so what
+/// someone granted in the meantime is not counted as ours.
+async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, String> {
+    let before = read_perms(client, p).await.map_err(|e| e.to_string())?;
+    let plan = plan::plan_permissions(Action::Grant, &before, asked);
+    if plan.change.is_empty() {
+        return Ok(Done {
+            changed: Vec::new(),
+            change: None,
+        });
+    }
+    let body = plan::inputs_for(&plan.change);
+    let written = match p {
+        Principal::User { id, .. } => client.add_user_permissions(id, &body).await,
+        Principal::Group { id, .. } => client.add_group_permissions(id, &body).await,
+        Principal::Invite { .. } => return Err("cannot grant roles to an invite".to_string()),
+    };
+    written.map_err(|e| e.to_string())?;
+    let after = read_perms(client, p).await.map_err(|e| e.to_string())?;
+    if let Some(b) = plan.change.iter().find(|b| !plan::holds(&after, b)) {
+        return Err(format!(
+            "Segment accepted the grant but {} is not held on reading back",
+            b.display()
+        ));
+    }
+    Ok(Done {
+        changed: plan.change,
+        change: Some(Change::Permissions {
+            principal: p.clone(),
+            before,
+            after,
+        }),
+    })
+}
+
+fn transient(e: &Error) -> bool {
+    match e {
+        Error::Network { .. } | Error::Timeout { .. } => true,
+        Error::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+        _ => false,
+    }
+}
+
+/// How many times a revoke re-reads and rewrites after an ambiguous failure.
+const REVOKE_ATTEMPTS: u32 = 4;
+
+/// Removes exactly the asked bindings with a replace computed from a read made just before the
+/// write, then reads back to verify.
+///
+/// Segment has no conditional write, so a change someone else makes between that read and the
+/// replace would be overwritten; reading immediately before writing (not when the plan was
+/// shown, which may be minutes earlier at a prompt) narrows that window to one round trip.
+/// After an ambiguous failure (5xx, reset, timeout) the replace is not resent as it was: it may
+/// or may not have landed, and resending an old list after a backoff would widen the window to
+/// seconds. Instead the state is read again and the revoke planned again on it.
+async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, String> {
+    let mut first_before: Option<Vec<Permission>> = None;
+    let mut removed: Vec<Binding> = Vec::new();
+    let mut last_error = String::new();
+    for _ in 0..REVOKE_ATTEMPTS {
+        let current = read_perms(client, p).await.map_err(|e| e.to_string())?;
+        let plan = plan::plan_permissions(Action::Revoke, &current, asked);
+        if plan.change.is_empty() {
+            // Nothing (left) to remove: either it never was, or an earlier attempt landed.
+            return Ok(match first_before {
+                Some(before) => Done {
+                    changed: removed,
+                    change: Some(Change::Permissions {
+                        principal: p.clone(),
+                        before,
+                        after: current,
+                    }),
+                },
+                None => Done {
+                    changed: Vec::new(),
+                    change: None,
+                },
+            });
+        }
+        let before = first_before.get_or_insert_with(|| current.clone()).clone();
+        for b in &plan.change {
+            if !removed.iter().any(|r| r.same(b)) {
+                removed.push(b.clone());
+            }
+        }
+        let body = plan::inputs(&plan.after);
+        let written = match p {
+            Principal::User { id, .. } => client.replace_user_permissions_once(id, &body).await,
+            Principal::Group { id, .. } => client.replace_group_permissions_once(id, &body).await,
+            Principal::Invite { .. } => return Err("cannot revoke roles of an invite".to_string()),
+        };
+        match written {
+            Ok(_) => {
+                let after = read_perms(client, p).await.map_err(|e| e.to_string())?;
+                if let Some(b) = asked.iter().find(|b| plan::holds(&after, b)) {
+                    return Err(format!(
+                        "{} holds {} again right after the revoke: someone changed their access at the same time; run the revoke again",
+                        p.display(),
+                        b.display()
+                    ));
+                }
+                return Ok(Done {
+                    changed: removed,
+                    change: Some(Change::Permissions {
+                        principal: p.clone(),
+                        before,
+                        after,
+                    }),
+                });
+            }
+            Err(e) if transient(&e) => last_error = e.to_string(),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err(format!(
+        "gave up after {REVOKE_ATTEMPTS} attempts: {last_error}; run again: the revoke is planned on a fresh read each time"
+    ))
+}
+
+async fn membership(
+    client: &Client,
+    action: Action,
+    p: &Principal,
+    g: &GroupRef,
+) -> Result<Change, Error> {
+    let email = email_of(p).unwrap_or_default().to_string();
+    match action {
+        Action::Grant => {
+            client
+                .add_group_members(&g.id, std::slice::from_ref(&email))
+                .await?;
+        }
+        Action::Revoke => {
+            client
+                .remove_group_members(&g.id, std::slice::from_ref(&email))
+                .await?;
+        }
+    }
+    Ok(Change::Membership {
+        principal: p.clone(),
+        group: g.clone(),
+        added: action == Action::Grant,
+    })
+}
+
+/// Every binding a user or group holds directly now (for `revoke --all`).
+pub async fn direct_bindings(client: &Client, p: &Principal) -> Result<Vec<Binding>, Error> {
+    Ok(plan::bindings(&read_perms(client, p).await?))
+}

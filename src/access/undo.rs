@@ -1,0 +1,187 @@
+//! Undoing a journaled change: put back exactly what it replaced, unless the principal has
+//! changed since (then say so, and restore only when forced).
+
+use crate::segment::models::{InviteInput, Permission};
+use crate::segment::{Client, Error};
+
+use super::journal::Change;
+use super::plan::{self, ChangeResult, Status};
+use super::record::Principal;
+
+fn row(
+    principal: String,
+    action: &str,
+    status: Status,
+    message: impl Into<String>,
+) -> ChangeResult {
+    ChangeResult {
+        principal,
+        action: action.to_string(),
+        role: None,
+        resource: None,
+        labels: Vec::new(),
+        status,
+        message: message.into(),
+        line: None,
+    }
+}
+
+fn same_bindings(a: &[Permission], b: &[Permission]) -> bool {
+    let (x, y) = (plan::bindings(a), plan::bindings(b));
+    x.len() == y.len() && x.iter().all(|p| y.iter().any(|q| q.same(p)))
+}
+
+/// Undoes one change; returns the report row and, when applied, the change the undo made.
+pub async fn undo(client: &Client, change: &Change, force: bool) -> (ChangeResult, Option<Change>) {
+    match undo_inner(client, change, force).await {
+        Ok(r) => r,
+        Err(e) => (
+            row(who(change), "undo", Status::Failed, e.to_string()),
+            None,
+        ),
+    }
+}
+
+fn who(change: &Change) -> String {
+    match change {
+        Change::Permissions { principal, .. }
+        | Change::Membership { principal, .. }
+        | Change::UserRemoved { principal, .. } => principal.display(),
+        Change::Invite { email, .. } => format!("invite:{email}"),
+    }
+}
+
+async fn undo_inner(
+    client: &Client,
+    change: &Change,
+    force: bool,
+) -> Result<(ChangeResult, Option<Change>), Error> {
+    let name = who(change);
+    Ok(match change {
+        Change::Permissions {
+            principal,
+            before,
+            after,
+        } => {
+            let current = match principal {
+                Principal::User { id, .. } => client.user(id).await?.permissions,
+                Principal::Group { id, .. } => client.group(id).await?.permissions,
+                Principal::Invite { .. } => None,
+            }
+            .unwrap_or_default();
+            if same_bindings(&current, before) {
+                return Ok((
+                    row(
+                        name,
+                        "restore-permissions",
+                        Status::Noop,
+                        "already as before",
+                    ),
+                    None,
+                ));
+            }
+            if !force && !same_bindings(&current, after) {
+                return Ok((
+                    row(
+                        name,
+                        "restore-permissions",
+                        Status::Failed,
+                        "permissions changed since this entry; nothing restored (pass --force to restore anyway)",
+                    ),
+                    None,
+                ));
+            }
+            let body = plan::inputs(before);
+            match principal {
+                Principal::User { id, .. } => client.replace_user_permissions(id, &body).await?,
+                Principal::Group { id, .. } => client.replace_group_permissions(id, &body).await?,
+                Principal::Invite { .. } => Vec::new(),
+            };
+            (
+                row(name, "restore-permissions", Status::Applied, ""),
+                Some(Change::Permissions {
+                    principal: principal.clone(),
+                    before: current,
+                    after: before.clone(),
+                }),
+            )
+        }
+        Change::Membership {
+            principal,
+            group,
+            added,
+        } => {
+            let email = match principal {
+                Principal::User { email, .. } | Principal::Invite { email } => email.clone(),
+                Principal::Group { .. } => String::new(),
+            };
+            let emails = [email];
+            let action = if *added {
+                client.remove_group_members(&group.id, &emails).await?;
+                "remove-member"
+            } else {
+                client.add_group_members(&group.id, &emails).await?;
+                "add-member"
+            };
+            (
+                row(
+                    name,
+                    action,
+                    Status::Applied,
+                    format!("group:{}", group.name),
+                ),
+                Some(Change::Membership {
+                    principal: principal.clone(),
+                    group: group.clone(),
+                    added: !added,
+                }),
+            )
+        }
+        Change::Invite {
+            email,
+            created,
+            groups,
+        } => {
+            if *created {
+                client.delete_invites(std::slice::from_ref(email)).await?;
+            } else {
+                client
+                    .create_invites(&[InviteInput {
+                        email: email.clone(),
+                        permissions: None,
+                    }])
+                    .await?;
+                for g in groups {
+                    client
+                        .add_group_members(&g.id, std::slice::from_ref(email))
+                        .await?;
+                }
+            }
+            let message = if *created {
+                "invite deleted"
+            } else {
+                "invited again (with its groups; roles an invite carried are not readable through the API)"
+            };
+            (
+                row(name, "undo-invite", Status::Applied, message),
+                Some(Change::Invite {
+                    email: email.clone(),
+                    created: !created,
+                    groups: groups.clone(),
+                }),
+            )
+        }
+        Change::UserRemoved { principal, .. } => (
+            row(
+                name,
+                "undo-remove-user",
+                Status::Failed,
+                format!(
+                    "a removed user cannot be restored through Segment's API; invite {} again (the journal entry lists the permissions and groups they had)",
+                    principal.display()
+                ),
+            ),
+            None,
+        ),
+    })
+}

@@ -1,0 +1,199 @@
+//! `segment-access grant`: bind roles or add group members, one principal or a batch.
+
+use std::io::Read;
+
+use clap::Args;
+
+use crate::access::apply;
+use crate::access::plan::{Action, Item, Want};
+use crate::access::record::LabelRef;
+use crate::access::{Directory, Need, batch, resolve, wants};
+
+use super::confirm::{self, WriteFlags};
+use super::{CliError, Context, ExitCode};
+
+const HELP: &str = "\
+PRINCIPAL is an email, a user id, group:<id|name> or invite:<email>.
+RESOURCE is workspace (the default), source:<id|slug|name>, warehouse:<id|name>,
+function:<id|name> or space:<id|slug|name>.
+
+Grants use Segment's additive endpoint: nothing already held is touched. A grant that already
+holds is reported as noop. Applied changes are journaled; `segment-access undo` reverts them.
+
+Examples:
+  segment-access grant --to ann@example.com --role 'Source Admin' --on source:web-prod
+  segment-access grant --to group:Analysts --role 'Source Read-only' --label env=prod
+  segment-access grant --to ann@example.com --group Analysts --dry-run
+  segment-access grant --from-file grants.ndjson --yes --format json";
+
+#[derive(Debug, Args)]
+#[command(after_help = HELP)]
+pub struct GrantArgs {
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+/// What grant and revoke both take.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Who: an email, a user id, group:<id|name> or invite:<email>.
+    #[arg(long, value_name = "PRINCIPAL", required_unless_present = "from_file")]
+    pub to: Option<String>,
+    /// Role name or id.
+    #[arg(long, value_name = "ROLE", conflicts_with = "group")]
+    pub role: Option<String>,
+    /// Resource the role is bound on (repeatable; default: workspace).
+    #[arg(long, value_name = "RESOURCE", requires = "role")]
+    pub on: Vec<String>,
+    /// Narrow a workspace-level binding by label, key=value (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
+    pub label: Vec<String>,
+    /// Group membership instead of a role (users and invites).
+    #[arg(long, value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Grant records (NDJSON or a JSON array; `-` for stdin), as `list grants --format ndjson` prints.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "role", "group"])]
+    pub from_file: Option<String>,
+    /// Stop at the first failed change of a batch (the rest are reported as skipped).
+    #[arg(long)]
+    pub fail_fast: bool,
+    #[command(flatten)]
+    pub flags: WriteFlags,
+}
+
+pub async fn run(args: GrantArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    run_change(Action::Grant, args.change, false, ctx).await
+}
+
+/// Resolve, plan on a fresh read, show, confirm, apply, journal, report.
+pub(super) async fn run_change(
+    action: Action,
+    args: ChangeArgs,
+    all: bool,
+    ctx: &mut Context,
+) -> Result<ExitCode, CliError> {
+    confirm::guard(args.flags, ctx)?;
+    if args.from_file.is_none() && args.role.is_none() && args.group.is_none() && !all {
+        return Err(CliError::usage(
+            "say what to change: --role ROLE, --group GROUP or --from-file FILE",
+        ));
+    }
+    let batch_text = args.from_file.as_deref().map(read_input).transpose()?;
+    let records = batch_text
+        .as_deref()
+        .map(batch::parse)
+        .transpose()
+        .map_err(|e| {
+            CliError::usage(format!(
+                "malformed batch {}: {e}; nothing was changed",
+                args.from_file.as_deref().unwrap_or("-")
+            ))
+        })?;
+    let client = ctx.client().await?;
+    let need = Need {
+        workspace: true,
+        users: true,
+        invites: true,
+        groups: true,
+        roles: true,
+        resources: true,
+        ..Need::default()
+    };
+    let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
+    let wanted = match &records {
+        Some(recs) => recs
+            .iter()
+            .map(|n| wants::from_record(&dir, action, n.line, &n.record))
+            .collect(),
+        None => single(&dir, &client, &args, all).await?,
+    };
+    let prepared = apply::prepare(&client, action, wanted, &dir.groups).await;
+    let verb = match action {
+        Action::Grant => "grant",
+        Action::Revoke => "revoke",
+    };
+    let batch = records.is_some();
+    confirm::show(
+        ctx,
+        "plan (- removed, + added, kept lines unmarked):",
+        &prepared.describe(),
+    );
+    if args.flags.dry_run || prepared.pending() == 0 {
+        if prepared.pending() == 0 {
+            ctx.note("nothing to change");
+        }
+        return confirm::report(ctx, &prepared.preview(), batch);
+    }
+    confirm::confirm(
+        args.flags,
+        ctx,
+        &format!("Apply {} change(s)?", prepared.pending()),
+    )?;
+    let outcome = prepared.apply(&client, args.fail_fast).await;
+    let workspace_id = dir
+        .workspace
+        .as_ref()
+        .map(|w| w.id.clone())
+        .unwrap_or_default();
+    confirm::journal(ctx, verb, &workspace_id, None, outcome.changes)?;
+    confirm::report(ctx, &outcome.results, batch)
+}
+
+/// The changes one command line asks for.
+async fn single(
+    dir: &Directory,
+    client: &crate::segment::Client,
+    args: &ChangeArgs,
+    all: bool,
+) -> Result<Vec<Want>, CliError> {
+    let to = args.to.as_deref().unwrap_or_default();
+    let principal = wants::principal(dir, to)?;
+    let want = |item| Want {
+        principal: principal.clone(),
+        item,
+        line: None,
+    };
+    if all {
+        let current = apply::direct_bindings(client, &principal).await?;
+        return Ok(current.into_iter().map(|b| want(Item::Bind(b))).collect());
+    }
+    if let Some(g) = &args.group {
+        let g = resolve::group(&dir.groups, g)?;
+        return Ok(vec![want(Item::Member(crate::access::plan::GroupRef {
+            id: g.id.clone(),
+            name: g.name.clone(),
+        }))]);
+    }
+    let role_name = args.role.as_deref().unwrap_or_default();
+    let role = resolve::role(&dir.roles, role_name)?;
+    let labels: Vec<LabelRef> = args
+        .label
+        .iter()
+        .map(|l| wants::parse_label(l))
+        .collect::<Result<_, _>>()
+        .map_err(CliError::usage)?;
+    let on: Vec<String> = if args.on.is_empty() {
+        vec!["workspace".to_string()]
+    } else {
+        args.on.clone()
+    };
+    on.iter()
+        .map(|r| {
+            wants::binding(dir, role, r, &labels)
+                .map(|b| want(Item::Bind(b)))
+                .map_err(CliError::usage)
+        })
+        .collect()
+}
+
+/// A batch file's text, or standard input for `-`.
+fn read_input(path: &str) -> Result<String, CliError> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| CliError::usage(format!("cannot read the batch from stdin: {e}")))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| CliError::usage(format!("cannot read {path}: {e}")))
+}

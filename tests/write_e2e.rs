@@ -1,0 +1,402 @@
+//! End to end: grant, revoke, memberships and undo against a live emulator, with the emulator's
+//! state (read through its control endpoint) as the judge.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+const ALAN: &str = "alan.turing@acme.example";
+
+fn source_ids(user: &Value, role_name: &str) -> Vec<String> {
+    user["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["roleName"] == role_name)
+        .flat_map(|p| p["resources"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn source_id(st: &Value, name: &str) -> String {
+    st["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn revoke_one_of_three_sources_is_exact_and_undo_restores_it() {
+    let emu = small();
+    let dir = temp_dir("revoke");
+    let before = state(&emu);
+    let ios = source_id(&before, "iOS App");
+    let alan_before = user_by_email(&before, ALAN).clone();
+    assert_eq!(source_ids(&alan_before, "Source Admin").len(), 3);
+
+    writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            ALAN,
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:iOS App",
+            "--yes",
+        ])
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("applied"));
+
+    let after = state(&emu);
+    let alan = user_by_email(&after, ALAN);
+    let left = source_ids(alan, "Source Admin");
+    assert_eq!(left.len(), 2);
+    assert!(!left.contains(&ios));
+    // Nobody else changed; groups untouched.
+    for (u0, u1) in before["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after["users"].as_array().unwrap())
+    {
+        if u0["email"] != ALAN {
+            assert_eq!(u0, u1);
+        }
+    }
+    assert_eq!(before["groups"], after["groups"]);
+
+    writer(&emu, &dir)
+        .args(["undo", "--yes"])
+        .assert()
+        .success();
+    let restored = state(&emu);
+    assert_eq!(
+        serde_json::to_string(&restored["users"]).unwrap(),
+        serde_json::to_string(&before["users"]).unwrap(),
+        "undo restores the users byte for byte"
+    );
+}
+
+#[test]
+fn revoke_keeps_labels_and_other_roles() {
+    let emu = small();
+    let dir = temp_dir("labels");
+    // Katherine holds Source Read-only on workspace narrowed by environment=prod; give her two more.
+    writer(&emu, &dir)
+        .args([
+            "grant",
+            "--to",
+            "katherine.johnson@acme.example",
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:iOS App",
+            "--on",
+            "source:Android App",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let before = state(&emu);
+    writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            "katherine.johnson@acme.example",
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:Android App",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let after = state(&emu);
+    let k0 = user_by_email(&before, "katherine.johnson@acme.example");
+    let k1 = user_by_email(&after, "katherine.johnson@acme.example");
+    let ro = |u: &Value| {
+        u["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["roleName"] == "Source Read-only")
+            .cloned()
+    };
+    assert!(ro(k1).is_some());
+    assert_eq!(ro(k0), ro(k1), "labelled binding untouched");
+    assert_eq!(
+        source_ids(k1, "Source Admin"),
+        vec![source_id(&after, "iOS App")]
+    );
+}
+
+#[test]
+fn grant_twice_is_a_noop_the_second_time() {
+    let emu = small();
+    let dir = temp_dir("idem");
+    let args = [
+        "grant",
+        "--to",
+        ALAN,
+        "--role",
+        "Warehouse Read-only",
+        "--yes",
+        "--format",
+        "json",
+    ];
+    let first: Value = serde_json::from_str(&stdout_of(writer(&emu, &dir).args(args))).unwrap();
+    assert_eq!(first[0]["status"], "applied");
+    let s1 = state(&emu);
+    let second: Value = serde_json::from_str(&stdout_of(writer(&emu, &dir).args(args))).unwrap();
+    assert_eq!(second[0]["status"], "noop");
+    assert_eq!(s1["users"], state(&emu)["users"]);
+    assert_eq!(
+        stats(&emu)["byRoute"]["POST /users/{userId}/permissions"].as_u64(),
+        Some(1),
+        "the second grant wrote nothing"
+    );
+}
+
+#[test]
+fn revoking_what_comes_through_a_group_names_the_group() {
+    let emu = small();
+    let dir = temp_dir("via");
+    let out = writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            ALAN,
+            "--role",
+            "Source Read-only",
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("noop") && text.contains("Data Engineering"),
+        "{text}"
+    );
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn memberships_add_and_remove_through_the_group_endpoints() {
+    let emu = small();
+    let dir = temp_dir("members");
+    let gid = |st: &Value, name: &str| {
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let alan_id = user_by_email(&state(&emu), ALAN)["id"].clone();
+    writer(&emu, &dir)
+        .args(["grant", "--to", ALAN, "--group", "Security", "--yes"])
+        .assert()
+        .success();
+    assert!(
+        gid(&state(&emu), "Security")["memberIds"]
+            .as_array()
+            .unwrap()
+            .contains(&alan_id)
+    );
+    writer(&emu, &dir)
+        .args(["revoke", "--to", ALAN, "--group", "Security", "--yes"])
+        .assert()
+        .success();
+    assert!(
+        !gid(&state(&emu), "Security")["memberIds"]
+            .as_array()
+            .unwrap()
+            .contains(&alan_id)
+    );
+    let s = stats(&emu);
+    assert_eq!(
+        s["byRoute"]["DELETE /group/{userGroupId}/users"].as_u64(),
+        Some(1)
+    );
+    // Invites too.
+    writer(&emu, &dir)
+        .args([
+            "grant",
+            "--to",
+            "invite:intern@acme.example",
+            "--group",
+            "Security",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let sec = gid(&state(&emu), "Security");
+    assert!(
+        sec["inviteEmails"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("intern@acme.example"))
+    );
+}
+
+#[test]
+fn without_a_terminal_or_yes_nothing_is_written() {
+    let emu = small();
+    let dir = temp_dir("tty");
+    writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            ALAN,
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:iOS App",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--yes").and(predicates::str::contains("--dry-run")));
+    let out = stdout_of(writer(&emu, &dir).args([
+        "revoke",
+        "--to",
+        ALAN,
+        "--role",
+        "Source Admin",
+        "--on",
+        "source:iOS App",
+        "--dry-run",
+    ]));
+    assert!(out.contains("planned"), "{out}");
+    assert_eq!(write_requests(&emu), 0);
+}
+
+use predicates::prelude::*;
+
+#[test]
+fn bad_input_is_one_line_and_writes_nothing() {
+    let emu = small();
+    let dir = temp_dir("bad");
+    let cases: [(&[&str], i32, &str); 4] = [
+        (
+            &["grant", "--to", ALAN, "--role", "Chief Wizard", "--yes"],
+            1,
+            "no role matches",
+        ),
+        (
+            &[
+                "grant",
+                "--to",
+                ALAN,
+                "--role",
+                "Workspace Owner",
+                "--on",
+                "source:iOS App",
+                "--yes",
+            ],
+            2,
+            "cannot be bound to a source",
+        ),
+        (
+            &[
+                "grant",
+                "--to",
+                "nobody@nowhere.example",
+                "--role",
+                "Source Admin",
+                "--yes",
+            ],
+            1,
+            "no user matches",
+        ),
+        (
+            &[
+                "grant",
+                "--to",
+                ALAN,
+                "--role",
+                "Warehouse Admin",
+                "--label",
+                "environment=prod",
+                "--yes",
+            ],
+            2,
+            "does not support labels",
+        ),
+    ];
+    for (args, code, msg) in cases {
+        let out = writer(&emu, &dir).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(msg),
+            "{args:?}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    }
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn a_change_between_read_and_write_is_kept() {
+    let emu = small();
+    let dir = temp_dir("race");
+    let st = state(&emu);
+    let alan_id = user_by_email(&st, ALAN)["id"].as_str().unwrap().to_string();
+    let role = st["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Warehouse Read-only")
+        .unwrap()["id"]
+        .clone();
+    let ws = st["workspace"]["id"].clone();
+    // After the tool's planning read of Alan, someone grants him Warehouse Read-only.
+    post_json(
+        &format!("{}/_emulator/hooks", emu.url()),
+        json!({"userId": alan_id, "afterGets": 1,
+               "addPermissions": [{"roleId": role, "resources": [{"id": ws, "type": "WORKSPACE"}]}]}),
+    );
+    writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            ALAN,
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:iOS App",
+            "--yes",
+        ])
+        .assert()
+        .success();
+    let hooks: Value = reqwest::blocking_get(&format!("{}/_emulator/hooks", emu.url()));
+    assert_eq!(hooks, json!([]), "the hook fired");
+    let after = state(&emu);
+    let alan = user_by_email(&after, ALAN);
+    assert_eq!(
+        source_ids(alan, "Warehouse Read-only").len(),
+        1,
+        "the concurrent grant survived: {alan}"
+    );
+    assert_eq!(source_ids(alan, "Source Admin").len(), 2);
+}
+
+mod reqwest {
+    pub fn blocking_get(url: &str) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async { ::reqwest::get(url).await.unwrap().json().await.unwrap() })
+    }
+}
