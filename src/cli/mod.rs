@@ -1,9 +1,13 @@
 //! Command-line definitions and the context every command runs in. One file per command; no
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
+pub mod color;
+pub mod completions;
 pub mod emulator;
+pub mod environment;
 pub mod error;
 pub mod list;
+pub mod man;
 mod progress;
 
 use std::io::{IsTerminal, Read};
@@ -16,8 +20,17 @@ use crate::access::Progress;
 use crate::output::{Format, Renderer};
 use crate::segment::client::{EU_API_URL, US_API_URL};
 use crate::segment::{Client, ClientConfig, Token};
+pub use color::ColorChoice;
 
 pub use error::{CliError, ExitCode};
+
+/// The version and the commit it was built from (build.rs), e.g. `0.1.0 (3f2a9c1d0e4b)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SEGMENT_ACCESS_GIT_COMMIT"),
+    ")"
+);
 
 const ABOUT: &str = "Audit and change who has access to a Segment workspace";
 
@@ -35,10 +48,11 @@ Examples:
   segment-access list grants --format ndjson | jq 'select(.via == null)'
   segment-access list grants --role 'Workspace Owner' --jq '.[].principal.email'
 
+Environment variables and files: segment-access help environment
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial failure in a batch, 4 auth problem.";
 
 #[derive(Debug, Parser)]
-#[command(name = "segment-access", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "segment-access", version = VERSION, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -84,8 +98,20 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// No colours, even on a terminal (NO_COLOR does the same).
-    #[arg(long, global = true)]
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// forces it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto,
+        overrides_with = "no_color"
+    )]
+    pub color: ColorChoice,
+
+    /// Same as --color never.
+    #[arg(long, global = true, overrides_with = "color")]
     pub no_color: bool,
 
     /// Run against a built-in emulator with a sample workspace (no token needed).
@@ -101,6 +127,17 @@ pub struct GlobalArgs {
     pub timeout: u64,
 }
 
+impl GlobalArgs {
+    /// --color, with --no-color folded in (the later of the two flags wins).
+    pub fn color_choice(&self) -> ColorChoice {
+        if self.no_color {
+            ColorChoice::Never
+        } else {
+            self.color
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Region {
     Us,
@@ -113,6 +150,14 @@ pub enum Command {
     List(list::ListArgs),
     /// Run a local Segment API emulator (for tests, demos and scripts).
     Emulator(emulator::EmulatorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Print or write man pages, one per command.
+    #[command(after_help = man::AFTER_HELP)]
+    Man(man::ManArgs),
+    #[command(about = environment::ABOUT, long_about = environment::long_about())]
+    Environment(environment::EnvironmentArgs),
 }
 
 /// Where commands get their terminal facts, renderer and API client.
@@ -128,20 +173,14 @@ impl Context {
     pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
         let stdout_tty = std::io::stdout().is_terminal();
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color =
-            global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colors = color::decide(global.color_choice());
         let format = if global.json {
             Format::Json
         } else {
             global.format
         };
-        let renderer = Renderer::new(
-            format,
-            global.jq.as_deref(),
-            stdout_tty,
-            stdout_tty && !no_color,
-        )
-        .map_err(|e| CliError::usage(e.to_string()))?;
+        let renderer = Renderer::new(format, global.jq.as_deref(), stdout_tty, colors.stdout)
+            .map_err(|e| CliError::usage(e.to_string()))?;
         Ok(Context {
             global,
             renderer,
@@ -238,6 +277,9 @@ impl Context {
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, cli.global.quiet),
+        Command::Environment(args) => environment::run(args),
         Command::List(args) => {
             let mut ctx = Context::new(cli.global)?;
             let result = list::run(args, &mut ctx).await;
