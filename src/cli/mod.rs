@@ -51,6 +51,15 @@ Examples:
 Environment variables and files: segment-access help environment
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial failure in a batch, 4 auth problem.";
 
+const EMULATOR_HELP: &str = "\
+The first line of stdout is the base URL; it serves until Ctrl-C. Tokens: emulator-owner-token
+(Workspace Owner) and emulator-member-token. More in docs/emulator.md.
+
+Examples:
+  segment-access emulator --seed small
+  segment-access emulator --addr 127.0.0.1:8080 --fault-rate 0.1 --latency-ms 50
+  SEGMENT_TOKEN=emulator-owner-token segment-access --api-url http://127.0.0.1:8080 list users";
+
 #[derive(Debug, Parser)]
 #[command(name = "segment-access", version = VERSION, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
@@ -149,6 +158,7 @@ pub enum Command {
     /// List users, groups, roles, resources, and who holds what.
     List(list::ListArgs),
     /// Run a local Segment API emulator (for tests, demos and scripts).
+    #[command(after_help = EMULATOR_HELP)]
     Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
