@@ -7,9 +7,7 @@ use segment_access::cli::{self, Cli};
 fn main() -> ExitCode {
     // clap answers --help and --version before any runtime or TLS set-up exists.
     let cli = Cli::parse();
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
-        && !cli.global.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = cli::color::decide(cli.global.color_choice()).stderr;
     init_tracing(cli.global.verbose, cli.global.quiet, ansi);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,7 +11,17 @@ use crate::access::{Directory, Need, resolve};
 
 use super::{CliError, Context, ExitCode};
 
+const LIST_HELP: &str = "\
+Every list prints a table on a terminal and takes --format json|ndjson|csv and --jq for scripts.
+
+Examples:
+  segment-access --demo list users
+  segment-access list groups --format csv > groups.csv
+  segment-access list users --jq '.[].email'
+  segment-access list grants --format ndjson | jq -c 'select(.via == null)'";
+
 #[derive(Debug, Args)]
+#[command(after_help = LIST_HELP)]
 pub struct ListArgs {
     #[command(subcommand)]
     pub what: ListWhat,
@@ -20,23 +30,60 @@ pub struct ListArgs {
 #[derive(Debug, Subcommand)]
 pub enum ListWhat {
     /// The workspace the token belongs to.
+    ///
+    /// Its id, name and slug, and the API URL in use: a quick check that a token and region
+    /// point where you think.
+    #[command(
+        after_help = "Examples:\n  segment-access list workspace\n  segment-access list workspace --jq .slug"
+    )]
     Workspace,
     /// Users of the workspace.
+    ///
+    /// Every user with an account, sorted by email. People invited but not yet signed up are
+    /// under `list invites`.
+    #[command(
+        after_help = "Examples:\n  segment-access list users\n  segment-access list users --jq '.[].email'\n  segment-access list users --format csv > users.csv"
+    )]
     Users,
     /// Pending invites.
+    ///
+    /// Email addresses invited to the workspace that have not accepted yet.
+    #[command(
+        after_help = "Examples:\n  segment-access list invites\n  segment-access list invites --format ndjson | jq -r .email"
+    )]
     Invites,
     /// User groups, with member counts and roles.
+    #[command(
+        after_help = "Examples:\n  segment-access list groups\n  segment-access list groups --jq '.[] | select(.memberCount == 0) | .name'"
+    )]
     Groups,
     /// Roles that can be granted.
+    ///
+    /// Segment's built-in roles, with the ids and names `--role` accepts.
+    #[command(
+        after_help = "Examples:\n  segment-access list roles\n  segment-access list roles --jq '.[].name'"
+    )]
     Roles,
     /// The workspace, sources, warehouses, functions and spaces roles can be bound to.
+    ///
+    /// Each resource with its type, id, name, slug and labels; `type:name` of any row is what
+    /// `--resource` accepts.
+    #[command(
+        after_help = "Examples:\n  segment-access list resources\n  segment-access list resources --jq '.[] | select(.type == \"source\") | .slug'"
+    )]
     Resources,
     /// Members (users and pending invites) of a group.
+    #[command(
+        after_help = "Examples:\n  segment-access list members Analysts\n  segment-access list members Analysts --format ndjson | jq -r 'select(.type == \"user\") | .email'"
+    )]
     Members {
         /// Group id or name.
         group: String,
     },
     /// Every grant: direct, through a group, and group memberships.
+    ///
+    /// Prints grant records (docs/grant-record.md), the one JSON shape scripts read and that
+    /// `grant`/`revoke --from-file` will take back.
     #[command(after_help = GRANTS_HELP)]
     Grants(GrantsArgs),
 }
@@ -52,7 +99,9 @@ Examples:
   segment-access list grants --user ann@example.com
   segment-access list grants --resource source:web-prod
   segment-access list grants --role 'Source Admin' --direct-only --format csv
-  segment-access list grants --format ndjson | jq -c 'select(.via != null)'";
+  segment-access list grants --format ndjson | jq -c 'select(.via != null)'
+  segment-access list grants --format ndjson \\
+    | jq -c 'select(.role.name == \"Workspace Owner\" and .via == null)'";
 
 #[derive(Debug, Args)]
 pub struct GrantsArgs {

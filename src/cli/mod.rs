@@ -2,11 +2,15 @@
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
 pub mod auth;
+pub mod color;
+pub mod completions;
 mod confirm;
 pub mod emulator;
+pub mod environment;
 pub mod error;
 pub mod grant;
 pub mod list;
+pub mod man;
 mod progress;
 pub mod revoke;
 pub mod undo;
@@ -21,8 +25,17 @@ use crate::access::Progress;
 use crate::output::{Format, Renderer};
 use crate::segment::client::{EU_API_URL, US_API_URL};
 use crate::segment::{Client, ClientConfig, Token};
+pub use color::ColorChoice;
 
 pub use error::{CliError, ExitCode};
+
+/// The version and the commit it was built from (build.rs), e.g. `0.1.0 (3f2a9c1d0e4b)`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SEGMENT_ACCESS_GIT_COMMIT"),
+    ")"
+);
 
 const ABOUT: &str = "Audit and change who has access to a Segment workspace";
 
@@ -40,10 +53,20 @@ Examples:
   segment-access list grants --format ndjson | jq 'select(.via == null)'
   segment-access list grants --role 'Workspace Owner' --jq '.[].principal.email'
 
+Environment variables and files: segment-access help environment
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial failure in a batch, 4 auth problem.";
 
+const EMULATOR_HELP: &str = "\
+The first line of stdout is the base URL; it serves until Ctrl-C. Tokens: emulator-owner-token
+(Workspace Owner) and emulator-member-token. More in docs/emulator.md.
+
+Examples:
+  segment-access emulator --seed small
+  segment-access emulator --addr 127.0.0.1:8080 --fault-rate 0.1 --latency-ms 50
+  SEGMENT_TOKEN=emulator-owner-token segment-access --api-url http://127.0.0.1:8080 list users";
+
 #[derive(Debug, Parser)]
-#[command(name = "segment-access", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+#[command(name = "segment-access", version = VERSION, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -90,8 +113,20 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
-    /// No colours, even on a terminal (NO_COLOR does the same).
-    #[arg(long, global = true)]
+    /// When to colour output: auto (on a terminal, unless NO_COLOR is set or CLICOLOR_FORCE
+    /// forces it), always, never.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        default_value_t = ColorChoice::Auto,
+        overrides_with = "no_color"
+    )]
+    pub color: ColorChoice,
+
+    /// Same as --color never.
+    #[arg(long, global = true, overrides_with = "color")]
     pub no_color: bool,
 
     /// Run against a built-in emulator with a sample workspace (no token needed).
@@ -107,6 +142,17 @@ pub struct GlobalArgs {
     pub timeout: u64,
 }
 
+impl GlobalArgs {
+    /// --color, with --no-color folded in (the later of the two flags wins).
+    pub fn color_choice(&self) -> ColorChoice {
+        if self.no_color {
+            ColorChoice::Never
+        } else {
+            self.color
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Region {
     Us,
@@ -118,6 +164,7 @@ pub enum Command {
     /// List users, groups, roles, resources, and who holds what.
     List(list::ListArgs),
     /// Run a local Segment API emulator (for tests, demos and scripts).
+    #[command(after_help = EMULATOR_HELP)]
     Emulator(emulator::EmulatorArgs),
     /// Log in, out and check: API tokens in the OS keyring, one per profile.
     Auth(auth::AuthArgs),
@@ -127,6 +174,14 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Undo a journaled change (the last one by default).
     Undo(undo::UndoArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = completions::AFTER_HELP)]
+    Completions(completions::CompletionsArgs),
+    /// Print or write man pages, one per command.
+    #[command(after_help = man::AFTER_HELP)]
+    Man(man::ManArgs),
+    #[command(about = environment::ABOUT, long_about = environment::long_about())]
+    Environment(environment::EnvironmentArgs),
 }
 
 /// Where commands get their terminal facts, renderer and API client.
@@ -142,8 +197,7 @@ impl Context {
     pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
         let stdout_tty = std::io::stdout().is_terminal();
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color =
-            global.no_color || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let colors = color::decide(global.color_choice());
         let format = if global.json {
             Format::Json
         } else {
@@ -152,13 +206,8 @@ impl Context {
                 None => auth::profile_format(&global)?.unwrap_or(Format::Table),
             }
         };
-        let renderer = Renderer::new(
-            format,
-            global.jq.as_deref(),
-            stdout_tty,
-            stdout_tty && !no_color,
-        )
-        .map_err(|e| CliError::usage(e.to_string()))?;
+        let renderer = Renderer::new(format, global.jq.as_deref(), stdout_tty, colors.stdout)
+            .map_err(|e| CliError::usage(e.to_string()))?;
         Ok(Context {
             global,
             renderer,
@@ -242,6 +291,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             ctx.shutdown().await;
             result
         }
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args, cli.global.quiet),
+        Command::Environment(args) => environment::run(args),
         Command::List(args) => {
             let mut ctx = Context::new(cli.global)?;
             let result = list::run(args, &mut ctx).await;

@@ -1,0 +1,437 @@
+//! The tool among its neighbours: shell completions, man pages, the environment topic, colour
+//! conventions and the version string, all checked on the built binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+
+use assert_cmd::Command;
+use clap::{CommandFactory, ValueEnum};
+use clap_complete::Shell;
+use segment_access::cli::Cli;
+
+/// The binary with a clean environment: no colour or config hints leak in from the caller.
+fn bin() -> Command {
+    let mut c = Command::cargo_bin("segment-access").expect("binary built");
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir());
+    c
+}
+
+fn stdout(c: &mut Command) -> String {
+    let out = c.output().expect("binary runs");
+    assert!(
+        out.status.success(),
+        "exit {:?}; stderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Every visible command below the root, as its path of names: ["list", "grants"], ...
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, prefix: &[String], out: &mut Vec<Vec<String>>) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let mut path = prefix.to_vec();
+            path.push(sub.get_name().to_string());
+            walk(sub, &path, out);
+            out.push(path);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Cli::command(), &[], &mut out);
+    out
+}
+
+fn find<'a>(root: &'a clap::Command, path: &[String]) -> &'a clap::Command {
+    path.iter().fold(root, |c, name| {
+        c.find_subcommand(name)
+            .unwrap_or_else(|| panic!("no subcommand {name}"))
+    })
+}
+
+fn unique_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("segment-access-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn completions_name_every_command_and_global_flag_in_every_shell() {
+    let paths = command_paths();
+    // The list is derived, so it must at least hold what this branch adds.
+    for name in ["list", "emulator", "completions", "man", "environment"] {
+        assert!(paths.iter().any(|p| p == &[name.to_string()]), "{name}");
+    }
+    let root = Cli::command();
+    let flags: Vec<String> = root
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .map(|l| format!("--{l}"))
+        .collect();
+    assert!(flags.contains(&"--color".to_string()));
+    for shell in Shell::value_variants() {
+        let name = shell
+            .to_possible_value()
+            .expect("named")
+            .get_name()
+            .to_string();
+        let script = stdout(bin().args(["completions", &name]));
+        assert!(script.len() > 1000, "{name}: {} bytes", script.len());
+        for path in &paths {
+            let leaf = path.last().expect("non-empty path");
+            assert!(script.contains(leaf.as_str()), "{name} lacks {path:?}");
+        }
+        for flag in &flags {
+            // fish spells a long flag `-l color`; the others write it out.
+            let spelled = match shell {
+                Shell::Fish => format!("-l {}", &flag[2..]),
+                _ => flag.clone(),
+            };
+            assert!(script.contains(&spelled), "{name} lacks {flag}");
+        }
+    }
+    // The fixed values of --color are offered, not just the flag.
+    let bash = stdout(bin().args(["completions", "bash"]));
+    assert!(
+        bash.contains("auto always never"),
+        "bash offers --color values"
+    );
+}
+
+#[test]
+fn completions_reject_an_unknown_shell() {
+    bin()
+        .args(["completions", "tcsh"])
+        .assert()
+        .code(2)
+        .stdout("");
+}
+
+/// Renders a page as plain text; groff's own warnings (-ww) come back as the error.
+fn groff(page: &Path) -> Result<String, String> {
+    // A wide line keeps phrases whole (no breaks, no hyphens); -P-cbou asks grotty for plain
+    // characters instead of SGR escapes or overstrikes.
+    let out = Process::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-rLL=400n", "-P-cbou"])
+        .arg(page)
+        .output()
+        .expect("groff is installed (scripts/test.sh installs groff-base)");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    if !out.status.success() || !stderr.trim().is_empty() {
+        return Err(stderr);
+    }
+    Ok(String::from_utf8(out.stdout).expect("UTF-8 page"))
+}
+
+fn squash(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+fn man_writes_a_page_per_command_that_renders_cleanly() {
+    let dir = unique_dir("man");
+    let home = unique_dir("man-home");
+    let out = bin()
+        .env("HOME", &home)
+        .args(["man", "--out"])
+        .arg(&dir)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let root = Cli::command();
+    let mut expected = vec![(vec![], "segment-access.1".to_string())];
+    for p in command_paths() {
+        expected.push((p.clone(), format!("segment-access-{}.1", p.join("-"))));
+    }
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("out dir exists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().to_string())
+        .collect();
+    on_disk.sort();
+    let mut names: Vec<String> = expected.iter().map(|(_, n)| n.clone()).collect();
+    names.sort();
+    assert_eq!(on_disk, names, "one page per command, nothing else");
+    assert!(names.contains(&"segment-access-list-grants.1".to_string()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for (path, file) in &expected {
+        assert!(stderr.contains(file.as_str()), "stderr names {file}");
+        let text = groff(&dir.join(file)).unwrap_or_else(|e| panic!("{file}: groff says {e}"));
+        let about = find(&root, path)
+            .get_about()
+            .unwrap_or_else(|| panic!("{file}: command has an about"))
+            .to_string();
+        assert!(
+            squash(&text).contains(&squash(&about)),
+            "{file} holds its summary {about:?}"
+        );
+    }
+    // Pages are read on other machines: no paths of the one that rendered them.
+    let env_page = groff(&dir.join("segment-access-environment.1")).expect("renders");
+    assert!(env_page.contains("SEGMENT_TOKEN"));
+    assert!(env_page.contains("XDG_CONFIG_HOME"));
+    assert!(
+        !env_page.contains(&*home.to_string_lossy()),
+        "no local home path"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn man_without_out_prints_the_top_page() {
+    let page = stdout(bin().arg("man"));
+    assert!(
+        page.contains(".TH segment-access 1"),
+        "{}",
+        &page[..page.len().min(300)]
+    );
+    let dir = unique_dir("man-stdout");
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let file = dir.join("segment-access.1");
+    std::fs::write(&file, &page).expect("write");
+    let text = groff(&file).unwrap_or_else(|e| panic!("groff says {e}"));
+    assert!(squash(&text).contains("Audit and change who has access to a Segment workspace"));
+    assert!(text.contains("completions"), "subcommands listed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_command_has_a_summary_and_examples() {
+    let root = Cli::command();
+    assert!(
+        root.get_after_help()
+            .is_some_and(|h| h.to_string().contains("Examples:"))
+    );
+    for path in command_paths() {
+        let cmd = find(&root, &path);
+        let about = cmd.get_about().map(|a| a.to_string()).unwrap_or_default();
+        assert!(!about.trim().is_empty(), "{path:?} has a summary");
+        assert!(!about.contains('\n'), "{path:?}: the summary is one line");
+        if cmd.has_subcommands() {
+            continue;
+        }
+        let after = cmd
+            .get_after_help()
+            .or(cmd.get_after_long_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        // environment's long help is its own example: the topic itself.
+        if path == ["environment"] {
+            continue;
+        }
+        assert!(
+            after.contains("segment-access "),
+            "{path:?} shows an example invocation"
+        );
+    }
+}
+
+/// Runs `args` on a pseudo-terminal (util-linux `script`), so stdout and stderr are TTYs.
+fn on_pty(envs: &[(&str, &str)], args: &str) -> String {
+    let exe = assert_cmd::cargo::cargo_bin("segment-access");
+    // The pty starts 0 columns wide; give it a real width so tables lay out normally.
+    let line = format!("stty cols 120 rows 40; exec '{}' {args}", exe.display());
+    let mut c = Process::new("script");
+    c.args(["-qfec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .stdin(Stdio::null());
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    let out = c
+        .output()
+        .expect("script is installed (scripts/test.sh installs bsdutils)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{args}: {text}");
+    assert!(text.contains("ada.lovelace@acme.example"), "{args}: {text}");
+    text
+}
+
+const ESC: char = '\u{1b}';
+
+#[test]
+fn no_color_keeps_a_terminal_plain() {
+    // The control: the same terminal gets colour when nothing says otherwise, so the pty is
+    // really seen as one and the plain runs below prove something.
+    assert!(on_pty(&[], "--demo list users").contains(ESC));
+    assert!(!on_pty(&[("NO_COLOR", "1")], "--demo --color auto list users").contains(ESC));
+    assert!(
+        !on_pty(
+            &[("NO_COLOR", "1"), ("CLICOLOR_FORCE", "1")],
+            "--demo list users"
+        )
+        .contains(ESC),
+        "NO_COLOR wins over CLICOLOR_FORCE"
+    );
+    assert!(!on_pty(&[], "--demo --color never list users").contains(ESC));
+    assert!(!on_pty(&[], "--demo --no-color list users").contains(ESC));
+    // The flag wins over NO_COLOR.
+    assert!(on_pty(&[("NO_COLOR", "1")], "--demo --color always list users").contains(ESC));
+}
+
+#[test]
+fn colour_can_be_forced_into_a_pipe() {
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut c = bin();
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let out = stdout(c.args(args));
+        assert!(out.contains("ada.lovelace@acme.example"), "{args:?}: {out}");
+        out
+    };
+    let list = ["--demo", "list", "users"];
+    assert!(!run(&[], &list).contains(ESC), "pipes are plain by default");
+    assert!(run(&[], &["--demo", "--color", "always", "list", "users"]).contains(ESC));
+    assert!(run(&[("CLICOLOR_FORCE", "1")], &list).contains(ESC));
+    assert!(!run(&[("CLICOLOR_FORCE", "0")], &list).contains(ESC));
+    assert!(!run(&[("CLICOLOR_FORCE", "")], &list).contains(ESC));
+    assert!(
+        !run(
+            &[("CLICOLOR_FORCE", "1")],
+            &["--demo", "--color", "never", "list", "users"]
+        )
+        .contains(ESC)
+    );
+    // --no-color is --color never, and of the two the later one wins.
+    assert!(
+        run(
+            &[],
+            &["--demo", "--no-color", "--color", "always", "list", "users"]
+        )
+        .contains(ESC)
+    );
+    assert!(
+        !run(
+            &[],
+            &["--demo", "--color", "always", "--no-color", "list", "users"]
+        )
+        .contains(ESC)
+    );
+    // Machine formats never carry colour, whatever is forced.
+    assert!(
+        !run(
+            &[("CLICOLOR_FORCE", "1")],
+            &["--demo", "list", "users", "--json"]
+        )
+        .contains(ESC)
+    );
+}
+
+#[test]
+fn version_names_the_commit() {
+    let out = stdout(bin().arg("--version"));
+    let line = out.trim();
+    let rest = line
+        .strip_prefix(&format!("segment-access {} (", env!("CARGO_PKG_VERSION")))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("unexpected --version: {line:?}"));
+    let hash = rest.strip_suffix("-dirty").unwrap_or(rest);
+    // This repository is a git checkout, so `unknown` would be a build.rs failure here.
+    assert_eq!(hash.len(), 12, "{line:?}");
+    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()), "{line:?}");
+    let head = Process::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs");
+    let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+    // Equal unless a commit happened after the build; then build.rs reruns on the next build.
+    assert_eq!(hash, head, "--version names the checked-out commit");
+}
+
+/// Names of environment variables the sources read: `env = "X"` (clap), `var("X")`,
+/// `var_os("X")` and `..._ENV: &str = "X"` constants.
+fn variables_in_sources() -> Vec<String> {
+    fn walk(dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).expect("readable src") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).expect("UTF-8 source");
+                for pat in ["env = \"", "var(\"", "var_os(\"", "_ENV: &str = \""] {
+                    for (i, _) in text.match_indices(pat) {
+                        let rest = &text[i + pat.len()..];
+                        let name: String = rest.chars().take_while(|c| *c != '"').collect();
+                        if !name.is_empty()
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+                            && !out.contains(&name)
+                        {
+                            out.push(name);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut out);
+    out
+}
+
+#[test]
+fn help_environment_lists_every_variable_read() {
+    let topic = stdout(bin().args(["help", "environment"]));
+    let command = stdout(bin().arg("environment"));
+    let mut names: Vec<String> = [
+        "SEGMENT_TOKEN",
+        "SEGMENT_PROFILE",
+        "SEGMENT_API_URL",
+        "SEGMENT_REGION",
+        "SEGMENT_ACCESS_CONFIG_DIR",
+        "NO_COLOR",
+        "CLICOLOR_FORCE",
+    ]
+    .map(String::from)
+    .to_vec();
+    let found = variables_in_sources();
+    assert!(
+        found.contains(&"SEGMENT_TOKEN".to_string()),
+        "the scan works: {found:?}"
+    );
+    names.extend(found);
+    for name in &names {
+        assert!(
+            topic.contains(name.as_str()),
+            "help environment lacks {name}"
+        );
+        assert!(command.contains(name.as_str()), "environment lacks {name}");
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn environment_shows_this_machines_paths() {
+    let home = unique_dir("env-home");
+    let out = stdout(bin().env("HOME", &home).arg("environment"));
+    let config = home.join(".config/segment-access/config.toml");
+    assert!(out.contains(&*config.to_string_lossy()), "{out}");
+    assert!(out.contains(&*home.join(".local/state/segment-access").to_string_lossy()));
+    let out = stdout(
+        bin()
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", "/xdg/conf")
+            .arg("environment"),
+    );
+    assert!(
+        out.contains("/xdg/conf/segment-access/config.toml"),
+        "{out}"
+    );
+    let out = stdout(
+        bin()
+            .env("HOME", &home)
+            .env("SEGMENT_ACCESS_CONFIG_DIR", "/elsewhere")
+            .args(["help", "environment"]),
+    );
+    assert!(out.contains("/elsewhere/config.toml"), "{out}");
+}
