@@ -48,6 +48,7 @@ pub enum AuthCommand {
     #[command(after_help = STATUS_HELP)]
     Status,
     /// Delete stored tokens from the OS keyring (profile settings stay).
+    #[command(after_help = LOGOUT_HELP)]
     Logout(LogoutArgs),
     /// Print the token in force on stdout, for piping into another tool. The only command that
     /// ever prints it.
@@ -68,11 +69,26 @@ Examples:
 
 const STATUS_HELP: &str = "\
 Exit status: 0 when the active profile's token works, 4 when it is missing or rejected, 1 when
-Segment could not be reached. The token itself is never shown.";
+Segment could not be reached. The token itself is never shown.
+
+Examples:
+  segment-access auth status
+  segment-access auth status --format json | jq -r '.[] | select(.token != \"valid\") | .profile'";
+
+const LOGOUT_HELP: &str = "\
+Profile settings (region, API URL) stay in config.toml; only the token leaves the keyring.
+
+Examples:
+  segment-access auth logout
+  segment-access auth logout --profile eu-prod
+  segment-access auth logout --all";
 
 const TOKEN_HELP: &str = "\
-For tools that need the token themselves; keep it out of terminals and logs:
-  curl -H \"Authorization: Bearer $(segment-access auth token)\" https://api.segmentapis.com/";
+For tools that need the token themselves; keep it out of terminals and logs.
+
+Examples:
+  curl -H \"Authorization: Bearer $(segment-access auth token)\" https://api.segmentapis.com/
+  segment-access --profile eu-prod auth token | other-tool --token-stdin";
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
