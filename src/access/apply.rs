@@ -247,8 +247,9 @@ impl Prepared {
             .collect()
     }
 
-    /// Before/after lines per principal with something to change, for people.
-    pub fn describe(&self) -> Vec<String> {
+    /// Before/after lines per principal with something to change, for people, with resource
+    /// names from `dir`.
+    pub fn describe(&self, dir: &super::Directory) -> Vec<String> {
         let mut out = Vec::new();
         for work in &self.principals {
             let pending_binds = work.binds.iter().any(|&i| self.decided[i].is_none());
@@ -263,7 +264,8 @@ impl Prepared {
             }
             out.push(format!("{}:", work.principal.display()));
             if pending_binds && let Some(p) = &work.perm_plan {
-                let lines = plan::diff_lines(&p.before, &p.after);
+                let lines =
+                    plan::diff_lines(&p.before, &p.after, &|t, id| dir.resource_name(t, id));
                 if lines.is_empty() {
                     out.push("  (no permissions)".to_string());
                 }

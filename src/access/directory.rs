@@ -197,6 +197,30 @@ impl Directory {
         })
     }
 
+    /// Keeps only what one user's access depends on: that user, with permissions read fresh,
+    /// and the groups they belong to, each listing just them as a member. Two requests,
+    /// however large the workspace.
+    pub async fn narrow_to_user(&mut self, client: &Client, user_id: &str) -> Result<(), Error> {
+        let (full, their_groups) =
+            tokio::try_join!(client.user(user_id), client.user_groups(user_id))?;
+        let member = MinimalUser {
+            id: full.id.clone(),
+            name: full.name.clone(),
+            email: full.email.clone(),
+        };
+        self.groups
+            .retain(|g| their_groups.iter().any(|tg| tg.id == g.id));
+        self.members = self
+            .groups
+            .iter()
+            .map(|g| (g.id.clone(), vec![member.clone()]))
+            .collect();
+        self.group_invites.clear();
+        self.invites.clear();
+        self.users = vec![full];
+        Ok(())
+    }
+
     pub fn group(&self, id: &str) -> Option<&UserGroup> {
         self.groups.iter().find(|g| g.id == id)
     }

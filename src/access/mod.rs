@@ -1,6 +1,7 @@
 //! The domain: grants, name resolution and effective access, computed from what the Segment
 //! client reads. Nothing here prints or parses command lines.
 
+pub mod accounts;
 pub mod apply;
 pub mod batch;
 pub mod directory;

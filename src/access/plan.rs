@@ -376,9 +376,22 @@ fn with(current: &[Permission], add: &[Binding]) -> Vec<Permission> {
 }
 
 /// Lines a person reads before confirming: `-` removed, `+` added, ` ` kept.
-pub fn diff_lines(before: &[Permission], after: &[Permission]) -> Vec<String> {
-    let b = bindings(before);
-    let a = bindings(after);
+/// Before/after lines of a permission change; `name` supplies the display names of resources
+/// (Segment's permission lists carry only ids).
+pub fn diff_lines(
+    before: &[Permission],
+    after: &[Permission],
+    name: &dyn Fn(ResourceType, &str) -> Option<String>,
+) -> Vec<String> {
+    let named = |perms: &[Permission]| {
+        let mut v = bindings(perms);
+        for b in &mut v {
+            b.resource_name = name(b.kind, &b.resource_id);
+        }
+        v
+    };
+    let b = named(before);
+    let a = named(after);
     let mut out = Vec::new();
     for x in &b {
         let mark = if a.iter().any(|y| y.same(x)) {
@@ -552,7 +565,7 @@ mod tests {
             &sample(),
             &[bind("sa", ResourceType::Source, "s2", &[])],
         );
-        let d = diff_lines(&p.before, &p.after);
+        let d = diff_lines(&p.before, &p.after, &|_, _| None);
         assert_eq!(d.iter().filter(|l| l.starts_with('-')).count(), 1);
         assert!(d.iter().any(|l| l.starts_with("- Role sa on source:s2")));
     }

@@ -116,7 +116,7 @@ pub(super) async fn run_change(
     confirm::show(
         ctx,
         "plan (- removed, + added, kept lines unmarked):",
-        &prepared.describe(),
+        &prepared.describe(&dir),
     );
     if args.flags.dry_run || prepared.pending() == 0 {
         if prepared.pending() == 0 {

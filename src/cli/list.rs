@@ -226,20 +226,9 @@ async fn load_for_grants(
         let mut dir = Directory::load(client, base, progress.clone()).await?;
         let u = resolve::user(&dir.users, user)?.clone();
         progress.add_work(2);
-        let (full, their_groups) = tokio::try_join!(client.user(&u.id), client.user_groups(&u.id))?;
+        dir.narrow_to_user(client, &u.id).await?;
         progress.done(2);
-        let member = crate::segment::models::MinimalUser {
-            id: full.id.clone(),
-            name: full.name.clone(),
-            email: full.email.clone(),
-        };
-        dir.groups
-            .retain(|g| their_groups.iter().any(|tg| tg.id == g.id));
-        for g in &dir.groups {
-            dir.members.insert(g.id.clone(), vec![member.clone()]);
-        }
-        filter.user_id = Some(full.id.clone());
-        dir.users = vec![full];
+        filter.user_id = Some(u.id);
         dir
     } else if let Some(group) = &args.group
         && args.role.is_none()

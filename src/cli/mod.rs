@@ -9,10 +9,13 @@ pub mod emulator;
 pub mod environment;
 pub mod error;
 pub mod grant;
+pub mod invite;
 pub mod list;
 pub mod man;
 mod progress;
+pub mod remove_user;
 pub mod revoke;
+pub mod revoke_invite;
 pub mod undo;
 
 use std::io::{IsTerminal, Read};
@@ -174,6 +177,12 @@ pub enum Command {
     Revoke(revoke::RevokeArgs),
     /// Undo a journaled change (the last one by default).
     Undo(undo::UndoArgs),
+    /// Invite people by email, optionally with a role.
+    Invite(invite::InviteArgs),
+    /// Withdraw pending invites (they also leave the groups they were added to).
+    RevokeInvite(revoke_invite::RevokeInviteArgs),
+    /// Remove users from the workspace, after showing everything they lose.
+    RemoveUser(remove_user::RemoveUserArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -281,42 +290,31 @@ impl Context {
     }
 }
 
+/// Runs `$module::run(args, &mut ctx)` in a fresh context, then shuts the context down (the
+/// demo emulator, if any) whatever the command returned.
+macro_rules! in_context {
+    ($global:expr, $module:ident, $args:expr) => {{
+        let mut ctx = Context::new($global)?;
+        let result = $module::run($args, &mut ctx).await;
+        ctx.shutdown().await;
+        result
+    }};
+}
+
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Emulator(args) => emulator::run(args).await,
-        Command::Auth(args) => {
-            let mut ctx = Context::new(cli.global)?;
-            let result = auth::run(args, &mut ctx).await;
-            ctx.shutdown().await;
-            result
-        }
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, cli.global.quiet),
         Command::Environment(args) => environment::run(args),
-        Command::List(args) => {
-            let mut ctx = Context::new(cli.global)?;
-            let result = list::run(args, &mut ctx).await;
-            ctx.shutdown().await;
-            result
-        }
-        Command::Grant(args) => {
-            let mut ctx = Context::new(cli.global)?;
-            let result = grant::run(args, &mut ctx).await;
-            ctx.shutdown().await;
-            result
-        }
-        Command::Revoke(args) => {
-            let mut ctx = Context::new(cli.global)?;
-            let result = revoke::run(args, &mut ctx).await;
-            ctx.shutdown().await;
-            result
-        }
-        Command::Undo(args) => {
-            let mut ctx = Context::new(cli.global)?;
-            let result = undo::run(args, &mut ctx).await;
-            ctx.shutdown().await;
-            result
-        }
+        Command::Auth(args) => in_context!(cli.global, auth, args),
+        Command::List(args) => in_context!(cli.global, list, args),
+        Command::Grant(args) => in_context!(cli.global, grant, args),
+        Command::Revoke(args) => in_context!(cli.global, revoke, args),
+        Command::Undo(args) => in_context!(cli.global, undo, args),
+        Command::Invite(args) => in_context!(cli.global, invite, args),
+        Command::RevokeInvite(args) => in_context!(cli.global, revoke_invite, args),
+        Command::RemoveUser(args) => in_context!(cli.global, remove_user, args),
     }
 }

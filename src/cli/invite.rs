@@ -1,0 +1,110 @@
+//! `segment-access invite`: invite people by email, optionally with a role.
+
+use clap::Args;
+
+use crate::access::accounts::{self, Planned};
+use crate::access::plan::Status;
+use crate::access::{Directory, Need, resolve, wants};
+
+use super::confirm::{self, WriteFlags};
+use super::{CliError, Context, ExitCode};
+
+const HELP: &str = "\
+An invited person gets the role when they accept. People already in the workspace, and emails
+already invited, are reported as noop. Applied invites are journaled; `segment-access undo`
+withdraws them.
+
+Examples:
+  segment-access invite dana@example.com --role 'Source Read-only' --on source:web-prod
+  segment-access invite a@example.com b@example.com --role 'Minimal Workspace Access' --yes
+  segment-access invite dana@example.com --role 'Source Admin' --label environment=prod --dry-run";
+
+#[derive(Debug, Args)]
+#[command(after_help = HELP)]
+pub struct InviteArgs {
+    /// Email addresses to invite.
+    #[arg(required = true, value_name = "EMAIL")]
+    pub emails: Vec<String>,
+    /// Role the invited people get (name or id).
+    #[arg(long, value_name = "ROLE")]
+    pub role: Option<String>,
+    /// Resource the role is bound on (repeatable; default: workspace).
+    #[arg(long, value_name = "RESOURCE", requires = "role")]
+    pub on: Vec<String>,
+    /// Narrow a workspace-level binding by label, key=value (repeatable).
+    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
+    pub label: Vec<String>,
+    #[command(flatten)]
+    pub flags: WriteFlags,
+}
+
+pub async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    confirm::guard(args.flags, ctx)?;
+    let emails: Vec<String> = args
+        .emails
+        .iter()
+        .map(|e| accounts::check_email(e))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::usage(format!("{e}; nothing was changed")))?;
+    let client = ctx.client().await?;
+    let need = Need {
+        workspace: true,
+        users: true,
+        invites: true,
+        roles: args.role.is_some(),
+        resources: args.role.is_some(),
+        ..Need::default()
+    };
+    let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
+    let mut bindings = Vec::new();
+    if let Some(role) = &args.role {
+        let role = resolve::role(&dir.roles, role)?;
+        let labels = args
+            .label
+            .iter()
+            .map(|l| wants::parse_label(l))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(CliError::usage)?;
+        let on = if args.on.is_empty() {
+            vec!["workspace".to_string()]
+        } else {
+            args.on.clone()
+        };
+        for r in &on {
+            bindings.push(wants::binding(&dir, role, r, &labels).map_err(CliError::usage)?);
+        }
+    }
+    let plans = accounts::plan_invites(&dir, &emails);
+    let grants: Vec<String> = bindings.iter().map(|b| b.display()).collect();
+    confirm::show(ctx, "plan:", &plan_lines(&plans, &grants));
+    let pending = plans.iter().filter(|p| p.status == Status::Planned).count();
+    if args.flags.dry_run || pending == 0 {
+        if pending == 0 {
+            ctx.note("nothing to change");
+        }
+        let preview: Vec<_> = plans
+            .iter()
+            .map(|p| accounts::result(&p.key, "invite", p.status, &p.message))
+            .collect();
+        return confirm::report(ctx, &preview, false);
+    }
+    confirm::confirm(args.flags, ctx, &format!("Invite {pending} people?"))?;
+    let permissions = accounts::invite_permissions(&bindings);
+    let (results, changes) = accounts::apply_invites(&client, &plans, &permissions).await;
+    let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
+    confirm::journal(ctx, "invite", ws, None, changes)?;
+    confirm::report(ctx, &results, false)
+}
+
+fn plan_lines(plans: &[Planned], grants: &[String]) -> Vec<String> {
+    plans
+        .iter()
+        .map(|p| match p.status {
+            Status::Planned if !grants.is_empty() => {
+                format!("+ invite {} with {}", p.key, grants.join(", "))
+            }
+            Status::Planned => format!("+ invite {}", p.key),
+            _ => format!("  {}: {}", p.key, p.message),
+        })
+        .collect()
+}
