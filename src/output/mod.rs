@@ -182,8 +182,14 @@ impl Renderer {
     fn table(&self, headers: &[&str]) -> Table {
         let mut t = Table::new();
         t.load_preset(presets::NOTHING);
-        if self.tty {
+        // A terminal that reports no width (some ptys say 0 columns) gets whole values, like a
+        // pipe, rather than a table squeezed to one character per column.
+        // The width is read here and set explicitly because `force_no_tty` (no colour) would
+        // otherwise hide it from the layout too.
+        let width = Table::new().width().filter(|w| *w >= 20);
+        if let (true, Some(w)) = (self.tty, width) {
             t.set_content_arrangement(ContentArrangement::Dynamic);
+            t.set_width(w);
         } else {
             // Piped tables keep whole values on one line so grep and cut work.
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -206,6 +212,14 @@ impl Renderer {
                 })
                 .collect();
             t.set_header(cells);
+            // Identifiers are copied and pasted: never wrap them; let prose columns wrap.
+            for (i, h) in headers.iter().enumerate() {
+                if matches!(*h, "ID" | "EMAIL" | "PRINCIPAL")
+                    && let Some(col) = t.column_mut(i)
+                {
+                    col.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
+                }
+            }
         }
         t
     }
