@@ -5,6 +5,9 @@ use clap::Parser;
 use segment_access::cli::{self, Cli};
 
 fn main() -> ExitCode {
+    // `COMPLETE=$SHELL segment-access` is the shell asking for completions (profile names
+    // included); this answers and exits, and is a single environment lookup otherwise.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     // clap answers --help and --version before any runtime or TLS set-up exists.
     let cli = Cli::parse();
     let ansi = cli::color::decide(cli.global.color_choice()).stderr;

@@ -435,3 +435,44 @@ fn environment_shows_this_machines_paths() {
     );
     assert!(out.contains("/elsewhere/config.toml"), "{out}");
 }
+
+#[test]
+fn profile_names_complete_dynamically() {
+    let dir = std::env::temp_dir().join(format!("sa-complete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        "default_profile = \"prod\"\n[profiles.prod]\nregion = \"us\"\n[profiles.eu-prod]\nregion = \"eu\"\n",
+    )
+    .unwrap();
+    // The fish protocol is the simplest to drive: the words after `--`, the last one being
+    // completed, one candidate per output line.
+    let out = bin()
+        .env("SEGMENT_ACCESS_CONFIG_DIR", &dir)
+        .env("COMPLETE", "fish")
+        .args(["--", "segment-access", "--profile", ""])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let got: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(got, ["eu-prod", "prod"]);
+
+    // Subcommands complete the same way, and the bash registration script calls the binary.
+    let out = bin()
+        .env("COMPLETE", "fish")
+        .args(["--", "segment-access", "list", "gr"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("grants") && text.contains("groups"), "{text}");
+    let out = bin().env("COMPLETE", "bash").output().unwrap();
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        script.contains("segment-access") && script.contains("complete"),
+        "{script}"
+    );
+}

@@ -10,10 +10,15 @@ use super::{Cli, CliError, ExitCode};
 use crate::output::OutputError;
 
 pub const AFTER_HELP: &str = "\
-Completes subcommands, flags and fixed values (--format, --region, --color, shells). Profile
-names are not completed yet.
+The scripts below complete subcommands, flags and fixed values (--format, --region, --color,
+shells). To complete profile names too, let the shell ask the binary as you type instead:
+  bash        echo 'source <(COMPLETE=bash segment-access)' >> ~/.bashrc
+  zsh         echo 'source <(COMPLETE=zsh segment-access)' >> ~/.zshrc
+  fish        echo 'COMPLETE=fish segment-access | source' > ~/.config/fish/completions/segment-access.fish
+  elvish      echo 'eval (E:COMPLETE=elvish segment-access | slurp)' >> ~/.config/elvish/rc.elv
+  powershell  $env:COMPLETE = \"powershell\"; segment-access | Out-String | Invoke-Expression; Remove-Item Env:\\COMPLETE
 
-Install:
+Static scripts:
   bash        segment-access completions bash > ~/.local/share/bash-completion/completions/segment-access
   zsh         segment-access completions zsh > ~/.zfunc/_segment-access
               (with `fpath+=~/.zfunc` before `compinit` in ~/.zshrc)
@@ -30,6 +35,19 @@ pub struct CompletionsArgs {
     /// The shell to complete for.
     #[arg(value_enum)]
     pub shell: Shell,
+}
+
+/// Profile names from the config file, for `--profile` (dynamic completion only). A config
+/// that cannot be read completes nothing rather than failing the shell.
+pub fn profile_names() -> Vec<clap_complete::CompletionCandidate> {
+    crate::auth::profiles::Config::load()
+        .map(|c| {
+            c.profiles
+                .keys()
+                .map(clap_complete::CompletionCandidate::new)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn run(args: CompletionsArgs) -> Result<ExitCode, CliError> {

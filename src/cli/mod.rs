@@ -80,7 +80,13 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Named profile of settings to use.
-    #[arg(long, global = true, env = "SEGMENT_PROFILE", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "SEGMENT_PROFILE",
+        value_name = "NAME",
+        add = clap_complete::ArgValueCandidates::new(completions::profile_names)
+    )]
     pub profile: Option<String>,
 
     /// Segment API base URL (https; http only for loopback addresses).
