@@ -226,22 +226,7 @@ fn push_permission(
         name: perm.role_name.clone(),
     };
     for r in &perm.resources {
-        // Segment puts a binding's labels on each resource; a permission-level list (which
-        // its schema also allows, and which may summarise all resources) counts only when the
-        // resources carry none of their own.
-        let mut labels: Vec<LabelRef> = r
-            .labels
-            .as_ref()
-            .or(perm.labels.as_ref())
-            .into_iter()
-            .flatten()
-            .map(|l| LabelRef {
-                key: l.key.clone(),
-                value: l.value.clone(),
-            })
-            .collect();
-        labels.sort();
-        labels.dedup();
+        let labels = super::plan::resource_labels(perm, r);
         out.push(GrantRecord {
             principal: principal.clone(),
             role: Some(role.clone()),

@@ -61,9 +61,10 @@ impl Binding {
     }
 }
 
-/// The labels of one resource of a permission. Segment puts a binding's labels on each
-/// resource; a permission-level list counts only for workspace resources that carry none.
-fn resource_labels(perm: &Permission, r: &PermissionResource) -> Vec<LabelRef> {
+/// The labels narrowing one resource of a permission, sorted. Segment puts them on each
+/// resource; a permission-level list (which its schema also allows, and which may summarise all
+/// resources) counts only for a workspace resource that carries none of its own.
+pub(crate) fn resource_labels(perm: &Permission, r: &PermissionResource) -> Vec<LabelRef> {
     let from_perm = if r.resource_type == ResourceType::Workspace {
         perm.labels.as_ref()
     } else {
