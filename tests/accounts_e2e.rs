@@ -274,3 +274,30 @@ fn account_commands_refuse_bad_input_before_writing() {
     }
     assert_eq!(write_requests(&emu), before, "nothing was written");
 }
+
+#[test]
+fn a_failed_remove_is_reported_as_failed_and_leaves_no_journal_entry() {
+    let emu = small();
+    let dir = temp_dir("remove-fault");
+    let st = state(&emu);
+    let email = st["users"][1]["email"].as_str().unwrap().to_string();
+    // Every write fails before Segment acts on it; reads still work, so the tool can check.
+    configure(
+        &emu,
+        serde_json::json!({"faults": {"rate": 1.0, "kinds": ["503"], "scope": "writes"}}),
+    );
+    let out = writer(&emu, &dir)
+        .args(["remove-user", &email, "--yes"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("still in the workspace"), "{err}");
+    let rows = String::from_utf8_lossy(&out.stdout);
+    assert!(rows.contains("failed"), "the report is shown: {rows}");
+    assert_eq!(state(&emu)["users"], st["users"], "nothing changed");
+    assert!(
+        !dir.join("journal.ndjson").exists(),
+        "nothing applied, nothing journaled"
+    );
+}

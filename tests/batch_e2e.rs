@@ -134,7 +134,7 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
     let batch = grant_batch(&st);
     let file = dir.join("batch.ndjson");
     std::fs::write(&file, &batch).unwrap();
-    post_json_patch(
+    configure(
         &emu,
         json!({"faults": {"rate": 0.6, "kinds": ["500", "reset"], "scope": "writes"}, "rngSeed": 3}),
     );
@@ -172,7 +172,7 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
         .sum();
     assert!(injected > 0, "faults were injected on writes");
     assert_eq!(rows.len(), batch.lines().count(), "one result per record");
-    post_json_patch(&emu, json!({"faults": {"rate": 0.0}}));
+    configure(&emu, json!({"faults": {"rate": 0.0}}));
     writer(&emu, &dir)
         .args(["grant", "--from-file", file.to_str().unwrap(), "--yes"])
         .assert()
@@ -189,20 +189,4 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
         let ws_bindings = res.iter().filter(|r| r["type"] == "WORKSPACE").count();
         assert_eq!(ws_bindings, 1, "no duplicate grants: {u}");
     }
-}
-
-fn post_json_patch(emu: &segment_access::emulator::BlockingEmulator, body: Value) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let r = reqwest::Client::new()
-            .patch(format!("{}/_emulator/config", emu.url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success());
-    });
 }

@@ -116,7 +116,14 @@ pub async fn apply_invites(
     let sent = if todo.is_empty() {
         Ok(Vec::new())
     } else {
-        client.create_invites(&todo).await
+        match client.create_invites(&todo).await {
+            // The invites may have been created before the failure: the pending list says.
+            Err(e) if e.is_ambiguous() => match client.invites().await {
+                Ok(now) => Ok(now),
+                Err(_) => Err(e),
+            },
+            other => other,
+        }
     };
     let mut results = Vec::new();
     let mut changes = Vec::new();
@@ -206,9 +213,17 @@ pub async fn apply_revoke_invites(
         .map(|(p, _)| p.key.clone())
         .collect();
     let sent = if todo.is_empty() {
-        Ok(())
+        Ok(Vec::new())
     } else {
-        client.delete_invites(&todo).await
+        match client.delete_invites(&todo).await {
+            Ok(()) => Ok(Vec::new()),
+            // The delete may have landed before the failure: what is still pending says.
+            Err(e) if e.is_ambiguous() => match client.invites().await {
+                Ok(still) => Ok(still),
+                Err(_) => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     };
     let mut results = Vec::new();
     let mut changes = Vec::new();
@@ -218,7 +233,15 @@ pub async fn apply_revoke_invites(
             continue;
         }
         match &sent {
-            Ok(()) => {
+            Ok(still) if still.iter().any(|e| e.eq_ignore_ascii_case(&p.key)) => {
+                results.push(result(
+                    &p.key,
+                    "revoke-invite",
+                    Status::Failed,
+                    "Segment failed and the invite is still pending; run the command again",
+                ));
+            }
+            Ok(_) => {
                 results.push(result(
                     &p.key,
                     "revoke-invite",
@@ -270,7 +293,19 @@ pub async fn apply_remove_users(
     let mut changes = Vec::new();
     for (u, dir) in users {
         let name = u.email.clone();
-        match &sent {
+        // After an ambiguous failure the users may be gone all the same: ask for each.
+        let outcome = match &sent {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_ambiguous() => match client.user(&u.id).await {
+                Err(gone) if gone.is_not_found() => Ok(()),
+                Ok(_) => Err(format!("{e}; the user is still in the workspace")),
+                Err(_) => Err(format!(
+                    "{e}; whether the user was removed is unknown: check `segment-access list users`"
+                )),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        match &outcome {
             Ok(()) => {
                 results.push(result(
                     &name,
@@ -296,7 +331,7 @@ pub async fn apply_remove_users(
                         .collect(),
                 });
             }
-            Err(e) => results.push(result(&name, "remove-user", Status::Failed, &e.to_string())),
+            Err(e) => results.push(result(&name, "remove-user", Status::Failed, e)),
         }
     }
     (results, changes)

@@ -59,17 +59,30 @@ pub fn binding_problem(role: &Role, kind: ResourceType, labels: &[LabelRef]) -> 
     None
 }
 
+/// Why a binding cannot be made: a name that resolves to nothing (or to several), or a
+/// binding Segment's role table forbids.
+#[derive(Debug, thiserror::Error)]
+pub enum BindingError {
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    #[error("{0}")]
+    NotBindable(String),
+}
+
 /// A binding from resolved names, checked against the role table.
 pub fn binding(
     dir: &Directory,
     role: &Role,
     resource: &str,
     labels: &[LabelRef],
-) -> Result<Binding, String> {
-    let r = resolve::resource(dir, resource).map_err(|e| e.to_string())?;
-    let kind = r.kind.api_type().ok_or("a group is not a resource")?;
+) -> Result<Binding, BindingError> {
+    let r = resolve::resource(dir, resource)?;
+    let kind = r
+        .kind
+        .api_type()
+        .ok_or_else(|| BindingError::NotBindable("a group is not a resource".to_string()))?;
     if let Some(p) = binding_problem(role, kind, labels) {
-        return Err(p);
+        return Err(BindingError::NotBindable(p));
     }
     let mut labels = labels.to_vec();
     labels.sort();

@@ -66,7 +66,7 @@ pub fn confirm(flags: WriteFlags, ctx: &Context, question: &str) -> Result<(), C
 }
 
 /// Appends what was applied to the journal and says how to undo it.
-pub fn journal(
+fn journal(
     ctx: &Context,
     command: &str,
     workspace_id: &str,
@@ -95,6 +95,30 @@ pub fn journal(
         entry.id, entry.id
     ));
     Ok(())
+}
+
+/// Ends a write command: the per-change report first (so a journal problem can never hide
+/// what was applied), then the journal entry. Under --demo nothing is journaled: the sample
+/// workspace is gone when the command ends, and a real `undo` must never find its entries.
+pub fn finish(
+    ctx: &Context,
+    command: &str,
+    workspace_id: &str,
+    undoes: Option<String>,
+    changes: Vec<Change>,
+    results: &[ChangeResult],
+    batch: bool,
+) -> Result<ExitCode, CliError> {
+    let outcome = report(ctx, results, batch);
+    let journaled = if ctx.global.demo {
+        if !changes.is_empty() {
+            ctx.note("demo workspace: changes are not journaled");
+        }
+        Ok(())
+    } else {
+        journal(ctx, command, workspace_id, undoes, changes)
+    };
+    journaled.and(outcome)
 }
 
 /// Renders the per-change report; the exit code says whether everything went through.

@@ -87,6 +87,15 @@ impl From<ResolveError> for CliError {
     }
 }
 
+impl From<crate::access::wants::BindingError> for CliError {
+    fn from(e: crate::access::wants::BindingError) -> CliError {
+        match e {
+            crate::access::wants::BindingError::Resolve(r) => r.into(),
+            crate::access::wants::BindingError::NotBindable(m) => CliError::usage(m),
+        }
+    }
+}
+
 impl From<OutputError> for CliError {
     fn from(e: OutputError) -> CliError {
         match e {

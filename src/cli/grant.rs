@@ -135,8 +135,15 @@ pub(super) async fn run_change(
         .as_ref()
         .map(|w| w.id.clone())
         .unwrap_or_default();
-    confirm::journal(ctx, verb, &workspace_id, None, outcome.changes)?;
-    confirm::report(ctx, &outcome.results, batch)
+    confirm::finish(
+        ctx,
+        verb,
+        &workspace_id,
+        None,
+        outcome.changes,
+        &outcome.results,
+        batch,
+    )
 }
 
 /// The changes one command line asks for.
@@ -181,7 +188,7 @@ async fn single(
         .map(|r| {
             wants::binding(dir, role, r, &labels)
                 .map(|b| want(Item::Bind(b)))
-                .map_err(CliError::usage)
+                .map_err(CliError::from)
         })
         .collect()
 }

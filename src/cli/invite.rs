@@ -71,7 +71,7 @@ pub async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliErr
             args.on.clone()
         };
         for r in &on {
-            bindings.push(wants::binding(&dir, role, r, &labels).map_err(CliError::usage)?);
+            bindings.push(wants::binding(&dir, role, r, &labels)?);
         }
     }
     let plans = accounts::plan_invites(&dir, &emails);
@@ -92,8 +92,7 @@ pub async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliErr
     let permissions = accounts::invite_permissions(&bindings);
     let (results, changes) = accounts::apply_invites(&client, &plans, &permissions).await;
     let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::journal(ctx, "invite", ws, None, changes)?;
-    confirm::report(ctx, &results, false)
+    confirm::finish(ctx, "invite", ws, None, changes, &results, false)
 }
 
 fn plan_lines(plans: &[Planned], grants: &[String]) -> Vec<String> {

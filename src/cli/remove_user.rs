@@ -98,6 +98,5 @@ pub async fn run(args: RemoveUserArgs, ctx: &mut Context) -> Result<ExitCode, Cl
     )?;
     let (results, changes) = accounts::apply_remove_users(&client, &targets).await;
     let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::journal(ctx, "remove-user", ws, None, changes)?;
-    confirm::report(ctx, &results, false)
+    confirm::finish(ctx, "remove-user", ws, None, changes, &results, false)
 }

@@ -66,6 +66,5 @@ pub async fn run(args: RevokeInviteArgs, ctx: &mut Context) -> Result<ExitCode, 
     confirm::confirm(args.flags, ctx, &format!("Withdraw {pending} invites?"))?;
     let (results, changes) = accounts::apply_revoke_invites(&client, &plans).await;
     let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::journal(ctx, "revoke-invite", ws, None, changes)?;
-    confirm::report(ctx, &results, false)
+    confirm::finish(ctx, "revoke-invite", ws, None, changes, &results, false)
 }

@@ -36,6 +36,11 @@ pub struct UndoArgs {
 }
 
 pub async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    if ctx.global.demo {
+        return Err(CliError::usage(
+            "--demo starts a fresh sample workspace every run and journals nothing, so there is nothing to undo",
+        ));
+    }
     confirm::guard(args.flags, ctx)?;
     let j = Journal::open_default().map_err(|e| CliError::failure(e.to_string()))?;
     let entries = j.entries().map_err(|e| CliError::failure(e.to_string()))?;
@@ -92,6 +97,13 @@ pub async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         results.push(r);
         changes.extend(done);
     }
-    confirm::journal(ctx, "undo", &workspace.id, Some(entry.id.clone()), changes)?;
-    confirm::report(ctx, &results, false)
+    confirm::finish(
+        ctx,
+        "undo",
+        &workspace.id,
+        Some(entry.id.clone()),
+        changes,
+        &results,
+        false,
+    )
 }

@@ -432,6 +432,9 @@ impl Client {
         Ok(d.emails)
     }
 
+    /// Not retried after an ambiguous failure: Segment answers a repeated delete with 404 for
+    /// what the first one already removed, which would turn a success into a failure. Callers
+    /// re-read to learn the outcome instead.
     pub async fn delete_invites(&self, emails: &[String]) -> Result<()> {
         let q = indexed("emails", emails);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -442,12 +445,13 @@ impl Client {
                 &q,
                 None,
                 Bucket::Write,
-                Retry::Safe,
+                Retry::OnlyRateLimited,
             )
             .await?;
         Ok(())
     }
 
+    /// Not retried after an ambiguous failure; see [`Client::delete_invites`].
     pub async fn delete_users(&self, user_ids: &[String]) -> Result<()> {
         let q = indexed("userIds", user_ids);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -458,7 +462,7 @@ impl Client {
                 &q,
                 None,
                 Bucket::Write,
-                Retry::Safe,
+                Retry::OnlyRateLimited,
             )
             .await?;
         Ok(())

@@ -79,6 +79,16 @@ impl Error {
         matches!(self.status(), Some(401 | 403))
     }
 
+    /// A failure after which a write may or may not have happened: the server failed (5xx),
+    /// the connection broke, or no answer came.
+    pub fn is_ambiguous(&self) -> bool {
+        match self {
+            Error::Network { .. } | Error::Timeout { .. } => true,
+            Error::Api { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }

@@ -266,3 +266,12 @@ pub fn write_requests(emu: &BlockingEmulator) -> u64 {
 pub fn post_json(url: &str, body: Value) -> Value {
     http_json(reqwest::Method::POST, url, Some(body))
 }
+
+/// Changes the emulator's knobs (latency, faults, limits) at run time.
+pub fn configure(emu: &BlockingEmulator, body: Value) {
+    http_json(
+        reqwest::Method::PATCH,
+        &format!("{}/_emulator/config", emu.url()),
+        Some(body),
+    );
+}
