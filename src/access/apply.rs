@@ -323,8 +323,13 @@ impl Prepared {
                                 changes.push(c);
                             }
                         }
-                        Err(m) => {
-                            fail_all(&mut self.decided, &pending, &m);
+                        Err(f) => {
+                            fail_all(&mut self.decided, &pending, &f.message);
+                            // A write that landed is journaled even when it could not be
+                            // verified, so it is reported and `undo` can put it back.
+                            if let Some(c) = f.change {
+                                changes.push(c);
+                            }
                             stopped = fail_fast;
                         }
                     }
@@ -374,10 +379,44 @@ struct Done {
     change: Option<Change>,
 }
 
+/// A permission write that did not go as asked. `change` is set when something was (or may
+/// have been) written all the same: it must be journaled, not lost with the error.
+struct Failed {
+    message: String,
+    change: Option<Change>,
+}
+
+impl Failed {
+    fn nothing_written(message: impl Into<String>) -> Failed {
+        Failed {
+            message: message.into(),
+            change: None,
+        }
+    }
+
+    fn written(
+        message: String,
+        p: &Principal,
+        before: Vec<Permission>,
+        after: Vec<Permission>,
+    ) -> Failed {
+        Failed {
+            message,
+            change: Some(Change::Permissions {
+                principal: p.clone(),
+                before,
+                after,
+            }),
+        }
+    }
+}
+
 /// Adds what is missing with the additive endpoint. Planned again on a fresh read, so what
 /// someone granted in the meantime is not counted as ours.
-async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, String> {
-    let before = read_perms(client, p).await.map_err(|e| e.to_string())?;
+async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, Failed> {
+    let before = read_perms(client, p)
+        .await
+        .map_err(|e| Failed::nothing_written(e.to_string()))?;
     let plan = plan::plan_permissions(Action::Grant, &before, asked);
     if plan.change.is_empty() {
         return Ok(Done {
@@ -389,15 +428,40 @@ async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resul
     let written = match p {
         Principal::User { id, .. } => client.add_user_permissions(id, &body).await,
         Principal::Group { id, .. } => client.add_group_permissions(id, &body).await,
-        Principal::Invite { .. } => return Err("cannot grant roles to an invite".to_string()),
+        Principal::Invite { .. } => {
+            return Err(Failed::nothing_written("cannot grant roles to an invite"));
+        }
     };
-    written.map_err(|e| e.to_string())?;
-    let after = read_perms(client, p).await.map_err(|e| e.to_string())?;
+    if let Err(e) = written {
+        // After an ambiguous failure the grant may have landed; the read below decides.
+        if !e.is_ambiguous() {
+            return Err(Failed::nothing_written(e.to_string()));
+        }
+    }
+    let after = match read_perms(client, p).await {
+        Ok(a) => a,
+        Err(e) => {
+            return Err(Failed::written(
+                format!(
+                    "the grant may have been applied but reading it back failed ({e}); check with `segment-access list grants`"
+                ),
+                p,
+                before,
+                plan.after,
+            ));
+        }
+    };
     if let Some(b) = plan.change.iter().find(|b| !plan::holds(&after, b)) {
-        return Err(format!(
-            "Segment accepted the grant but {} is not held on reading back",
+        let held_any = plan.change.iter().any(|b| plan::holds(&after, b));
+        let message = format!(
+            "Segment did not keep the grant: {} is not held on reading back",
             b.display()
-        ));
+        );
+        return Err(if held_any {
+            Failed::written(message, p, before, after)
+        } else {
+            Failed::nothing_written(message)
+        });
     }
     Ok(Done {
         changed: plan.change,
@@ -429,12 +493,32 @@ const REVOKE_ATTEMPTS: u32 = 4;
 /// After an ambiguous failure (5xx, reset, timeout) the replace is not resent as it was: it may
 /// or may not have landed, and resending an old list after a backoff would widen the window to
 /// seconds. Instead the state is read again and the revoke planned again on it.
-async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, String> {
+async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, Failed> {
     let mut first_before: Option<Vec<Permission>> = None;
+    let mut intended: Vec<Permission> = Vec::new();
     let mut removed: Vec<Binding> = Vec::new();
     let mut last_error = String::new();
-    for _ in 0..REVOKE_ATTEMPTS {
-        let current = read_perms(client, p).await.map_err(|e| e.to_string())?;
+    // One more read than writes: after the last ambiguous write, a read still decides whether
+    // it landed.
+    for attempt in 0..=REVOKE_ATTEMPTS {
+        let current = match read_perms(client, p).await {
+            Ok(c) => c,
+            // After an earlier ambiguous replace, the outcome is unknown: journal what was
+            // intended so the change is on record (undo checks the state before acting).
+            Err(e) => {
+                return Err(match first_before {
+                    Some(before) => Failed::written(
+                        format!(
+                            "{last_error}; then reading back failed ({e}): the revoke may have been applied; check with `segment-access list grants`"
+                        ),
+                        p,
+                        before,
+                        intended,
+                    ),
+                    None => Failed::nothing_written(e.to_string()),
+                });
+            }
+        };
         let plan = plan::plan_permissions(Action::Revoke, &current, asked);
         if plan.change.is_empty() {
             // Nothing (left) to remove: either it never was, or an earlier attempt landed.
@@ -453,6 +537,9 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
                 },
             });
         }
+        if attempt == REVOKE_ATTEMPTS {
+            break;
+        }
         let before = first_before.get_or_insert_with(|| current.clone()).clone();
         for b in &plan.change {
             if !removed.iter().any(|r| r.same(b)) {
@@ -460,19 +547,39 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
             }
         }
         let body = plan::inputs(&plan.after);
+        intended = plan.after.clone();
         let written = match p {
             Principal::User { id, .. } => client.replace_user_permissions_once(id, &body).await,
             Principal::Group { id, .. } => client.replace_group_permissions_once(id, &body).await,
-            Principal::Invite { .. } => return Err("cannot revoke roles of an invite".to_string()),
+            Principal::Invite { .. } => {
+                return Err(Failed::nothing_written("cannot revoke roles of an invite"));
+            }
         };
         match written {
             Ok(_) => {
-                let after = read_perms(client, p).await.map_err(|e| e.to_string())?;
+                let after = match read_perms(client, p).await {
+                    Ok(a) => a,
+                    Err(e) => {
+                        return Err(Failed::written(
+                            format!(
+                                "the revoke was applied but reading it back failed ({e}); check with `segment-access list grants`"
+                            ),
+                            p,
+                            before,
+                            plan.after,
+                        ));
+                    }
+                };
                 if let Some(b) = asked.iter().find(|b| plan::holds(&after, b)) {
-                    return Err(format!(
-                        "{} holds {} again right after the revoke: someone changed their access at the same time; run the revoke again",
-                        p.display(),
-                        b.display()
+                    return Err(Failed::written(
+                        format!(
+                            "{} holds {} again right after the revoke: someone changed their access at the same time; run the revoke again",
+                            p.display(),
+                            b.display()
+                        ),
+                        p,
+                        before,
+                        after,
                     ));
                 }
                 return Ok(Done {
@@ -485,12 +592,14 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
                 });
             }
             Err(e) if transient(&e) => last_error = e.to_string(),
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(Failed::nothing_written(e.to_string())),
         }
     }
-    Err(format!(
+    // Every attempt failed ambiguously and the last read still shows the bindings held: none
+    // of the replaces landed.
+    Err(Failed::nothing_written(format!(
         "gave up after {REVOKE_ATTEMPTS} attempts: {last_error}; run again: the revoke is planned on a fresh read each time"
-    ))
+    )))
 }
 
 async fn membership(
