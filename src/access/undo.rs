@@ -93,8 +93,12 @@ async fn undo_inner(
             }
             let body = plan::inputs(before);
             match principal {
-                Principal::User { id, .. } => client.replace_user_permissions(id, &body).await?,
-                Principal::Group { id, .. } => client.replace_group_permissions(id, &body).await?,
+                Principal::User { id, .. } => {
+                    client.replace_user_permissions_once(id, &body).await?
+                }
+                Principal::Group { id, .. } => {
+                    client.replace_group_permissions_once(id, &body).await?
+                }
                 Principal::Invite { .. } => Vec::new(),
             };
             (
@@ -115,14 +119,42 @@ async fn undo_inner(
                 Principal::User { email, .. } | Principal::Invite { email } => email.clone(),
                 Principal::Group { .. } => String::new(),
             };
-            let emails = [email];
             let action = if *added {
-                client.remove_group_members(&group.id, &emails).await?;
                 "remove-member"
             } else {
-                client.add_group_members(&group.id, &emails).await?;
                 "add-member"
             };
+            // As for permissions: act only when the membership is still what the entry left.
+            let member_now = match principal {
+                Principal::User { id, .. } => client
+                    .user_groups(id)
+                    .await?
+                    .iter()
+                    .any(|g| g.id == group.id),
+                Principal::Invite { email } => client
+                    .group_invites(&group.id)
+                    .await?
+                    .iter()
+                    .any(|e| e.eq_ignore_ascii_case(email)),
+                Principal::Group { .. } => false,
+            };
+            if member_now != *added {
+                return Ok((
+                    row(
+                        name,
+                        action,
+                        Status::Noop,
+                        format!("already as before (group:{})", group.name),
+                    ),
+                    None,
+                ));
+            }
+            let emails = [email];
+            if *added {
+                client.remove_group_members(&group.id, &emails).await?;
+            } else {
+                client.add_group_members(&group.id, &emails).await?;
+            }
             (
                 row(
                     name,

@@ -5,6 +5,8 @@ use clap::Args;
 use crate::access::journal::{self, Journal};
 use crate::access::undo;
 
+use crate::access::plan::Status;
+
 use super::confirm::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
@@ -97,11 +99,22 @@ pub async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         results.push(r);
         changes.extend(done);
     }
+    // Only a complete undo closes its entry; otherwise it stays open for another try (what
+    // this run did restore is journaled on its own, so it can be undone too).
+    let complete = results
+        .iter()
+        .all(|r| matches!(r.status, Status::Applied | Status::Noop));
+    if !complete {
+        ctx.note(&format!(
+            "entry {id} stays open: some changes were not undone; retry with `segment-access undo --id {id}` (--force to override changes made since)",
+            id = entry.id
+        ));
+    }
     confirm::finish(
         ctx,
         "undo",
         &workspace.id,
-        Some(entry.id.clone()),
+        complete.then(|| entry.id.clone()),
         changes,
         &results,
         false,

@@ -275,3 +275,14 @@ pub fn configure(emu: &BlockingEmulator, body: Value) {
         Some(body),
     );
 }
+
+pub fn put_json(url: &str, body: Value) -> Value {
+    http_json(reqwest::Method::PUT, url, Some(body))
+}
+
+/// The id of the newest journal entry in `state_dir`.
+pub fn last_entry_id(state_dir: &std::path::Path) -> String {
+    let text = std::fs::read_to_string(state_dir.join("journal.ndjson")).expect("journal");
+    let last: Value = serde_json::from_str(text.lines().last().expect("an entry")).expect("json");
+    last["id"].as_str().expect("id").to_string()
+}

@@ -1,0 +1,144 @@
+//! Undo when the workspace moved on: memberships already back as they were are no-ops, and an
+//! undo that could not restore everything leaves its entry open for another try.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn run(c: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
+    let out = c.output().expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+fn member_ids(st: &Value, group_id: &str) -> Vec<String> {
+    st["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == group_id)
+        .unwrap()["memberIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn undoing_a_membership_that_is_already_back_is_a_noop() {
+    let emu = small();
+    let dir = temp_dir("undo-member");
+    let st = state(&emu);
+    let g = &st["groups"].as_array().unwrap()[0];
+    let gid = g["id"].as_str().unwrap().to_string();
+    let outsider = st["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| !member_ids(&st, &gid).contains(&u["id"].as_str().unwrap().to_string()))
+        .unwrap()
+        .clone();
+    let email = outsider["email"].as_str().unwrap();
+    let group = format!("group:{}", g["name"].as_str().unwrap());
+
+    let (code, _, err) =
+        run(writer(&emu, &dir).args(["grant", "--to", email, "--group", &group, "--yes"]));
+    assert_eq!(code, Some(0), "{err}");
+    let added = last_entry_id(&dir);
+    let (code, _, err) =
+        run(writer(&emu, &dir).args(["revoke", "--to", email, "--group", &group, "--yes"]));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        !member_ids(&state(&emu), &gid).contains(&outsider["id"].as_str().unwrap().to_string())
+    );
+
+    // Undoing the add finds the membership already gone: nothing to do, nothing written.
+    let writes = write_requests(&emu);
+    let (code, out, err) =
+        run(writer(&emu, &dir).args(["undo", "--id", &added, "--yes", "--format", "json"]));
+    assert_eq!(code, Some(0), "{err}");
+    let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "noop", "{out}");
+    assert_eq!(
+        write_requests(&emu),
+        writes,
+        "no write for a membership already as before"
+    );
+}
+
+#[test]
+fn a_partly_failed_undo_keeps_its_entry_open() {
+    let emu = small();
+    let dir = temp_dir("undo-partial");
+    let st = state(&emu);
+    let owner_role = st["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Tracking Plan Read-only")
+        .unwrap()["id"]
+        .clone();
+    let ws = st["workspace"]["id"].clone();
+    let a = st["users"][3].clone();
+    let b = st["users"][4].clone();
+    // One batch grants the same role to two people: one entry, two changes.
+    let records: String = [&a, &b]
+        .iter()
+        .map(|u| {
+            json!({
+                "principal": {"type": "user", "id": u["id"], "email": u["email"], "name": u["name"]},
+                "role": {"id": owner_role, "name": "Tracking Plan Read-only"},
+                "resource": {"type": "workspace", "id": ws, "name": st["workspace"]["name"]},
+                "labels": [], "via": null
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let (code, _, err) = run(writer(&emu, &dir)
+        .args(["grant", "--from-file", "-", "--yes"])
+        .write_stdin(records));
+    assert_eq!(code, Some(0), "{err}");
+    let entry = last_entry_id(&dir);
+    let before_b = user_by_email(&state(&emu), b["email"].as_str().unwrap())["permissions"].clone();
+
+    // Someone else changes B afterwards: undo must leave B alone and say so.
+    put_json(
+        &format!(
+            "{}/_emulator/users/{}/permissions",
+            emu.url(),
+            b["id"].as_str().unwrap()
+        ),
+        json!({"permissions": []}),
+    );
+    let (code, _, err) = run(writer(&emu, &dir).args(["undo", "--yes"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&format!("entry {entry} stays open")), "{err}");
+    let now = state(&emu);
+    assert_eq!(
+        user_by_email(&now, a["email"].as_str().unwrap())["permissions"],
+        a["permissions"],
+        "A is restored exactly"
+    );
+    assert_eq!(
+        user_by_email(&now, b["email"].as_str().unwrap())["permissions"],
+        json!([])
+    );
+
+    // The entry is still there to finish, with --force for the changed principal.
+    let (code, _, err) = run(writer(&emu, &dir).args(["undo", "--id", &entry, "--force", "--yes"]));
+    assert_eq!(code, Some(0), "{err}");
+    let done = state(&emu);
+    assert_eq!(
+        user_by_email(&done, b["email"].as_str().unwrap())["permissions"],
+        b["permissions"],
+        "B is back to what it held before the batch"
+    );
+    assert_ne!(before_b, b["permissions"], "the batch had changed B");
+}
