@@ -400,3 +400,50 @@ mod reqwest {
         rt.block_on(async { ::reqwest::get(url).await.unwrap().json().await.unwrap() })
     }
 }
+
+#[test]
+fn revoking_without_the_labels_a_binding_has_names_them() {
+    let emu = small();
+    let dir = temp_dir("labels-hint");
+    let st = state(&emu);
+    // Someone holding a label-narrowed workspace binding directly.
+    let (user, role, labels) = st["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|u| {
+            u["permissions"].as_array()?.iter().find_map(|p| {
+                p["resources"].as_array()?.iter().find_map(|r| {
+                    let ls = r["labels"].as_array()?;
+                    (r["type"] == "WORKSPACE" && !ls.is_empty())
+                        .then(|| (u.clone(), p["roleName"].clone(), ls.clone()))
+                })
+            })
+        })
+        .expect("the seed has a label-narrowed binding");
+    let writes = write_requests(&emu);
+    let out = writer(&emu, &dir)
+        .args([
+            "revoke",
+            "--to",
+            user["email"].as_str().unwrap(),
+            "--role",
+            role.as_str().unwrap(),
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    let label = format!(
+        "--label {}={}",
+        labels[0]["key"].as_str().unwrap(),
+        labels[0]["value"].as_str().unwrap()
+    );
+    assert!(stdout.contains(&label), "{stdout}");
+    assert_eq!(write_requests(&emu), writes, "nothing written");
+    assert_eq!(
+        user_by_email(&state(&emu), user["email"].as_str().unwrap())["permissions"],
+        user["permissions"]
+    );
+}

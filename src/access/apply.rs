@@ -170,7 +170,9 @@ async fn plan_one(
                     if p.already.iter().any(|a| a.same(b)) {
                         let why = match action {
                             Action::Grant => "already held directly".to_string(),
-                            Action::Revoke => not_held(client, &work.principal, b, groups).await,
+                            Action::Revoke => {
+                                not_held(client, &work.principal, b, &current, groups).await
+                            }
                         };
                         decided[i] = Some((Status::Noop, why));
                     }
@@ -205,8 +207,44 @@ fn fail_all(decided: &mut [Option<(Status, String)>], idx: &[usize], message: &s
     }
 }
 
-/// Why a revoke has nothing to remove: not held at all, or held only through groups (named).
-async fn not_held(client: &Client, p: &Principal, b: &Binding, groups: &[UserGroup]) -> String {
+/// Why a revoke has nothing to remove: held only with other labels (named, since a binding is
+/// role + resource + labels), held only through groups (named), or not held at all.
+async fn not_held(
+    client: &Client,
+    p: &Principal,
+    b: &Binding,
+    current: &[Permission],
+    groups: &[UserGroup],
+) -> String {
+    let other_labels: Vec<String> = plan::bindings(current)
+        .into_iter()
+        .filter(|h| h.role_id == b.role_id && h.kind == b.kind && h.resource_id == b.resource_id)
+        .map(|h| {
+            h.labels
+                .iter()
+                .map(|l| format!("--label {l}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    if !other_labels.is_empty() {
+        let hint = other_labels
+            .iter()
+            .map(|l| {
+                if l.is_empty() {
+                    "no --label"
+                } else {
+                    l.as_str()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", or ");
+        return format!(
+            "{} does not hold {} with exactly these labels; it holds it narrowed differently: revoke with {hint}",
+            p.display(),
+            b.display()
+        );
+    }
     let Principal::User { id, .. } = p else {
         return format!("{} does not hold {}", p.display(), b.display());
     };
