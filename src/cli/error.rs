@@ -60,7 +60,7 @@ impl From<ApiError> for CliError {
                 message,
                 ..
             } => CliError::auth(format!(
-                "Segment rejected the token (401: {message}); check SEGMENT_TOKEN: it may be mistyped, revoked, or for another region (--region eu)"
+                "Segment rejected the token (401: {message}); it may be mistyped, revoked, or for another region (--region eu): check SEGMENT_TOKEN, --token-stdin or `segment-access auth login`"
             )),
             ApiError::Api {
                 status: 403,

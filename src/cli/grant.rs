@@ -73,6 +73,11 @@ pub(super) async fn run_change(
     ctx: &mut Context,
 ) -> Result<ExitCode, CliError> {
     confirm::guard(args.flags, ctx)?;
+    if args.from_file.as_deref() == Some("-") && ctx.global.token_stdin {
+        return Err(CliError::usage(
+            "--token-stdin and --from-file - both read standard input; put the batch in a file, or the token in SEGMENT_TOKEN or the keyring",
+        ));
+    }
     if args.from_file.is_none() && args.role.is_none() && args.group.is_none() && !all {
         return Err(CliError::usage(
             "say what to change: --role ROLE, --group GROUP or --from-file FILE",

@@ -48,17 +48,22 @@ impl WindowInfo {
             .trim()
             .parse::<i64>()
             .ok()?;
-        let reset_at = headers
-            .get("x-ratelimit-reset")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
-            .map(|at| {
-                let now = Instant::now();
-                match at.duration_since(SystemTime::now()) {
-                    Ok(ahead) => now + ahead,
-                    Err(_) => now,
-                }
-            });
+        let date = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
+        };
+        // Measured against the server's own clock (its `Date` header) when it sends one, so a
+        // local clock that runs fast or slow cannot make every window look already over.
+        let server_now = date("date").unwrap_or_else(SystemTime::now);
+        let reset_at = date("x-ratelimit-reset").map(|at| {
+            let now = Instant::now();
+            match at.duration_since(server_now) {
+                Ok(ahead) => now + ahead,
+                Err(_) => now,
+            }
+        });
         Some(WindowInfo {
             remaining,
             reset_at,
@@ -180,6 +185,23 @@ mod tests {
         let t0 = tokio::time::Instant::now();
         l.acquire().await;
         assert!(t0.elapsed() >= Duration::from_millis(700));
+    }
+
+    #[test]
+    fn reset_is_measured_on_the_servers_clock() {
+        // The server's clock is an hour behind ours: the window still ends 30 s from now.
+        let server_now = SystemTime::now() - Duration::from_secs(3600);
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", "5".parse().unwrap());
+        h.insert("date", httpdate::fmt_http_date(server_now).parse().unwrap());
+        h.insert(
+            "x-ratelimit-reset",
+            httpdate::fmt_http_date(server_now + Duration::from_secs(30))
+                .parse()
+                .unwrap(),
+        );
+        let ahead = WindowInfo::from_headers(&h).unwrap().reset_at.unwrap() - Instant::now();
+        assert!(ahead > Duration::from_secs(28) && ahead <= Duration::from_secs(30));
     }
 
     #[test]
