@@ -190,3 +190,72 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
         assert_eq!(ws_bindings, 1, "no duplicate grants: {u}");
     }
 }
+
+/// The pipeline as a person types it: the real shell, the real jq, the real binary twice.
+#[test]
+fn shell_pipeline_through_real_jq_revokes_exactly_the_selected_records() {
+    let emu = fast();
+    let dir = temp_dir("pipe-jq");
+    let st = state(&emu);
+    let alan = user_by_email(&st, "alan.turing@acme.example").clone();
+    let bin_path = assert_cmd::cargo::cargo_bin("segment-access");
+    let script = format!(
+        "{bin} list grants --format ndjson \
+         | jq -c 'select(.principal.email == \"alan.turing@acme.example\" and .role.name == \"Source Admin\" and .via == null)' \
+         | {bin} revoke --from-file - --yes --format ndjson",
+        bin = bin_path.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-o", "pipefail", "-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("SEGMENT_API_URL", emu.url())
+        .env("SEGMENT_TOKEN", OWNER)
+        .env("SEGMENT_ACCESS_STATE_DIR", &dir)
+        .env("HOME", std::env::temp_dir())
+        .output()
+        .expect("bash and jq are installed (scripts/test.sh installs jq)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let rows = parse_ndjson(&String::from_utf8_lossy(&out.stdout));
+    let direct_source_admin = alan["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["roleName"] == "Source Admin")
+        .map(|p| p["resources"].as_array().unwrap().len())
+        .sum::<usize>();
+    assert_eq!(
+        rows.len(),
+        direct_source_admin,
+        "one row per selected record"
+    );
+    assert!(rows.iter().all(|r| r["status"] == "applied"), "{rows:?}");
+
+    let after = state(&emu);
+    let alan_after = user_by_email(&after, "alan.turing@acme.example");
+    assert!(
+        !alan_after["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["roleName"] == "Source Admin"),
+        "{alan_after}"
+    );
+    // Everything else Alan held directly, and everyone else, is untouched.
+    let others = |v: &Value| -> Vec<Value> {
+        v["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["roleName"] != "Source Admin")
+            .cloned()
+            .collect()
+    };
+    assert_eq!(others(alan_after), others(&alan));
+    for u in st["users"].as_array().unwrap() {
+        if u["id"] != alan["id"] {
+            assert_eq!(user_by_email(&after, u["email"].as_str().unwrap()), u);
+        }
+    }
+}
