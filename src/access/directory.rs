@@ -116,19 +116,20 @@ impl Directory {
                         let full = client.user(&u.id).await;
                         progress.done(1);
                         match full {
-                            Ok(full) => Ok(full),
+                            // Segment may leave out `permissions` for someone who has none.
+                            Ok(full) => Ok(Some(User {
+                                permissions: Some(full.permissions.unwrap_or_default()),
+                                ..full
+                            })),
                             // Removed between the list and this read: the workspace no
                             // longer has this user, so neither do we.
-                            Err(e) if e.is_not_found() => Ok(User {
-                                permissions: None,
-                                ..u
-                            }),
+                            Err(e) if e.is_not_found() => Ok(None),
                             Err(e) => Err(e),
                         }
                     }
                 })
                 .await
-                .map(|v| v.into_iter().filter(|u| u.permissions.is_some()).collect())
+                .map(|v| v.into_iter().flatten().collect())
         };
         let groups = async {
             if !need.groups && !need.group_members {
