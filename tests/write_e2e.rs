@@ -180,12 +180,15 @@ fn revoking_what_comes_through_a_group_names_the_group() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    // The access is still there, so this is a failure (exit 1), explained, and nothing written.
+    assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("noop") && text.contains("Data Engineering"),
+        text.contains("failed") && text.contains("Data Engineering"),
         "{text}"
     );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("held through group Data Engineering"), "{err}");
     assert_eq!(write_requests(&emu), 0);
 }
 

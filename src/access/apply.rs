@@ -168,13 +168,12 @@ async fn plan_one(
                         continue;
                     };
                     if p.already.iter().any(|a| a.same(b)) {
-                        let why = match action {
-                            Action::Grant => "already held directly".to_string(),
+                        decided[i] = Some(match action {
+                            Action::Grant => (Status::Noop, "already held directly".to_string()),
                             Action::Revoke => {
                                 not_held(client, &work.principal, b, &current, groups).await
                             }
-                        };
-                        decided[i] = Some((Status::Noop, why));
+                        });
                     }
                 }
                 work.perm_plan = Some(p);
@@ -208,14 +207,16 @@ fn fail_all(decided: &mut [Option<(Status, String)>], idx: &[usize], message: &s
 }
 
 /// Why a revoke has nothing to remove: held only with other labels (named, since a binding is
-/// role + resource + labels), held only through groups (named), or not held at all.
+/// role + resource + labels), held only through groups, or not held at all. The group case is a
+/// failure, not a no-op: the access the revoke asked to end is still there (and a script
+/// checking the exit code must not conclude otherwise).
 async fn not_held(
     client: &Client,
     p: &Principal,
     b: &Binding,
     current: &[Permission],
     groups: &[UserGroup],
-) -> String {
+) -> (Status, String) {
     let other_labels: Vec<String> = plan::bindings(current)
         .into_iter()
         .filter(|h| h.role_id == b.role_id && h.kind == b.kind && h.resource_id == b.resource_id)
@@ -239,14 +240,20 @@ async fn not_held(
             })
             .collect::<Vec<_>>()
             .join(", or ");
-        return format!(
-            "{} does not hold {} with exactly these labels; it holds it narrowed differently: revoke with {hint}",
-            p.display(),
-            b.display()
+        return (
+            Status::Noop,
+            format!(
+                "{} does not hold {} with exactly these labels; it holds it narrowed differently: revoke with {hint}",
+                p.display(),
+                b.display()
+            ),
         );
     }
     let Principal::User { id, .. } = p else {
-        return format!("{} does not hold {}", p.display(), b.display());
+        return (
+            Status::Noop,
+            format!("{} does not hold {}", p.display(), b.display()),
+        );
     };
     let theirs = client.user_groups(id).await.unwrap_or_default();
     let through: Vec<&str> = groups
@@ -256,13 +263,19 @@ async fn not_held(
         .map(|g| g.name.as_str())
         .collect();
     if through.is_empty() {
-        format!("{} does not hold {} directly", p.display(), b.display())
+        (
+            Status::Noop,
+            format!("{} does not hold {} directly", p.display(), b.display()),
+        )
     } else {
-        format!(
-            "not held directly; held through group {}: remove the membership (revoke --to {} --group '{}') or the group's grant",
-            through.join(", "),
-            p.display(),
-            through[0]
+        (
+            Status::Failed,
+            format!(
+                "not held directly; held through group {}: remove the membership (revoke --to {} --group '{}') or the group's grant",
+                through.join(", "),
+                p.display(),
+                through[0]
+            ),
         )
     }
 }
