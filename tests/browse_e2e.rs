@@ -326,3 +326,96 @@ fn missing_arguments_without_a_terminal_are_usage_errors_not_prompts() {
     }
     assert_eq!(write_requests(&emu), 0);
 }
+
+#[test]
+fn resource_lens_shows_who_reaches_it_and_opens_the_group_to_remove_a_member() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "resource", "browse") else {
+        return;
+    };
+    s.wait_for("Browse");
+    s.keys(&["Down", "Down", "Down", "Enter"]);
+    s.wait_for("Resource");
+    s.type_text("iOS");
+    s.wait_for("> source:iOS App");
+    s.keys(&["Enter"]);
+    let screen = s.wait_for("Action");
+    assert!(
+        screen.contains("source:iOS App: every principal and role that reaches it"),
+        "{screen}"
+    );
+    // Bound to it directly, through a group, and from workspace level (Workspace Owner).
+    assert!(screen.contains("group:Mobile Team"), "{screen}");
+    assert!(screen.contains("dennis.ritchie@acme.example"), "{screen}");
+    assert!(screen.contains("Workspace Owner"), "{screen}");
+
+    // Open the group the grants come through, then revoke Dennis's membership.
+    s.keys(&["Down", "Enter"]);
+    s.wait_for("Open");
+    s.type_text("group:Mobile");
+    s.wait_for("> group:Mobile Team");
+    s.keys(&["Enter"]);
+    s.wait_for("group:Mobile Team: its grants");
+    s.wait_for_more("Action", 1);
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.type_text("dennis member");
+    s.wait_for("> dennis.ritchie@acme.example  (member) on group:Mobile Team");
+    s.keys(&["Enter"]);
+    s.wait_for("- member of group:Mobile Team");
+    s.wait_for("Apply 1 change(s)?");
+    s.type_text("y");
+    s.wait_for("remove-member");
+
+    let after = state(&emu);
+    let dennis = user_by_email(&after, "dennis.ritchie@acme.example")["id"].clone();
+    let team = |st: &Value| {
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Mobile Team")
+            .unwrap()
+            .clone()
+    };
+    let (t0, t1) = (team(&before), team(&after));
+    assert!(t0["memberIds"].as_array().unwrap().contains(&dennis));
+    assert!(!t1["memberIds"].as_array().unwrap().contains(&dennis));
+    assert_eq!(
+        t0["memberIds"].as_array().unwrap().len(),
+        t1["memberIds"].as_array().unwrap().len() + 1
+    );
+    assert_eq!(t0["permissions"], t1["permissions"]);
+    let perms = |st: &Value| -> Vec<Value> {
+        st["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["permissions"].clone())
+            .collect()
+    };
+    assert_eq!(
+        perms(&before),
+        perms(&after),
+        "no user's own permissions changed"
+    );
+}
+
+#[test]
+fn esc_in_a_grant_prompt_cancels_with_nothing_changed() {
+    let emu = small();
+    let Some(s) = Screen::start(&emu, "grant-esc", "grant --to alan.turing@acme.example") else {
+        return;
+    };
+    s.wait_for("What");
+    s.keys(&["Enter"]);
+    s.wait_for("Role");
+    s.keys(&["Escape"]);
+    let screen = s.wait_for("EXITED 1");
+    assert!(
+        screen.contains("cancelled; nothing was changed"),
+        "{screen}"
+    );
+    assert_eq!(write_requests(&emu), 0);
+}
