@@ -419,3 +419,18 @@ fn esc_in_a_grant_prompt_cancels_with_nothing_changed() {
     );
     assert_eq!(write_requests(&emu), 0);
 }
+
+#[test]
+fn ctrl_c_leaves_browse_with_nothing_changed() {
+    let emu = small();
+    let Some(s) = Screen::start(&emu, "ctrl-c", "browse") else {
+        return;
+    };
+    open_alan(&s);
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.keys(&["C-c"]);
+    // The prompt library re-raises SIGINT: the process ends as any interrupted command does.
+    s.wait_for("EXITED 130");
+    assert_eq!(write_requests(&emu), 0);
+}

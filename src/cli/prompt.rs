@@ -20,12 +20,16 @@ pub fn can_prompt(ctx: &Context) -> bool {
     ctx.stderr_tty && std::io::stdin().is_terminal()
 }
 
-/// Esc is an answer (`None`); Ctrl-C (an interrupted read in raw mode) ends the command with
-/// nothing changed.
+/// Esc is an answer (`None`). Ctrl-C normally never gets here (the prompt library raises
+/// SIGINT, which ends the process); when SIGINT is ignored the read fails as interrupted, and
+/// the command ends with nothing changed.
 fn answer<T>(r: dialoguer::Result<Option<T>>) -> Result<Option<T>, CliError> {
     match r {
         Ok(v) => Ok(v),
         Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+            // dialoguer hides the cursor while a list is open and returns early on Ctrl-C
+            // without showing it again; the shell would be left without one.
+            eprintln!("\x1b[?25h");
             Err(CliError::failure("interrupted; nothing was changed"))
         }
         Err(e) => Err(CliError::failure(format!(
