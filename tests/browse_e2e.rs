@@ -434,3 +434,49 @@ fn ctrl_c_leaves_browse_with_nothing_changed() {
     s.wait_for("EXITED 130");
     assert_eq!(write_requests(&emu), 0);
 }
+
+#[test]
+fn browse_grants_a_role_to_a_group_on_the_resources_marked() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "group-grant", "browse") else {
+        return;
+    };
+    s.wait_for("Browse");
+    s.keys(&["Down", "Enter"]);
+    s.wait_for("Group");
+    s.type_text("Security");
+    s.wait_for("> Security");
+    s.keys(&["Enter"]);
+    s.wait_for("group:Security: its grants");
+    s.wait_for("Action");
+    s.keys(&["Down", "Enter"]); // grant a role
+    s.wait_for("Role");
+    s.type_text("Source Admin");
+    s.wait_for("> Source Admin");
+    s.keys(&["Enter"]);
+    s.wait_for("Resources for Source Admin");
+    s.wait_for("source:iOS App");
+    // The first row is the workspace; mark the second and third (two sources).
+    s.keys(&["Down", "Space", "Down", "Space", "Enter"]);
+    let plan = s.wait_for("Apply 2 change(s)?");
+    assert!(plan.contains("+ Source Admin on source:"), "{plan}");
+    s.type_text("y");
+    s.wait_for("applied");
+
+    let after = state(&emu);
+    let security = |st: &Value| {
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Security")
+            .unwrap()
+            .clone()
+    };
+    let (g0, g1) = (security(&before), security(&after));
+    assert_eq!(source_ids(&g0, "Source Admin").len(), 0);
+    assert_eq!(source_ids(&g1, "Source Admin").len(), 2);
+    assert_eq!(g0["memberIds"], g1["memberIds"]);
+    assert_eq!(before["users"], after["users"]);
+}
