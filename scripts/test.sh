@@ -20,6 +20,7 @@ if [ -z "${SEGMENT_ACCESS_TEST_SESSION:-}" ]; then
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   command -v groff >/dev/null || missing+=(groff-base)
   command -v script >/dev/null || missing+=(bsdutils)
+  command -v tmux >/dev/null || missing+=(tmux)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
       echo "test.sh: installing ${missing[*]}"

@@ -10,6 +10,7 @@ use crate::access::record::LabelRef;
 use crate::access::{Directory, Need, batch, resolve, wants};
 
 use super::confirm::{self, WriteFlags};
+use super::prompt;
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -37,7 +38,8 @@ pub struct GrantArgs {
 #[derive(Debug, Args)]
 pub struct ChangeArgs {
     /// Who: an email, a user id, group:<id|name> or invite:<email>.
-    #[arg(long, value_name = "PRINCIPAL", required_unless_present = "from_file")]
+    /// Asked for on a terminal when missing.
+    #[arg(long, value_name = "PRINCIPAL")]
     pub to: Option<String>,
     /// Role name or id.
     #[arg(long, value_name = "ROLE", conflicts_with = "group")]
@@ -68,7 +70,7 @@ pub async fn run(args: GrantArgs, ctx: &mut Context) -> Result<ExitCode, CliErro
 /// Resolve, plan on a fresh read, show, confirm, apply, journal, report.
 pub(super) async fn run_change(
     action: Action,
-    args: ChangeArgs,
+    mut args: ChangeArgs,
     all: bool,
     ctx: &mut Context,
 ) -> Result<ExitCode, CliError> {
@@ -78,10 +80,16 @@ pub(super) async fn run_change(
             "--token-stdin and --from-file - both read standard input; put the batch in a file, or the token in SEGMENT_TOKEN or the keyring",
         ));
     }
-    if args.from_file.is_none() && args.role.is_none() && args.group.is_none() && !all {
-        return Err(CliError::usage(
-            "say what to change: --role ROLE, --group GROUP or --from-file FILE",
-        ));
+    let interactive = prompt::can_prompt(ctx);
+    let asks = args.from_file.is_none()
+        && (args.to.is_none() || (args.role.is_none() && args.group.is_none() && !all));
+    if asks && !interactive {
+        // Never wait for an answer nobody can give: a script gets a usage error at once.
+        return Err(CliError::usage(if args.to.is_none() {
+            "say who: --to PRINCIPAL (or --from-file FILE); missing arguments are asked for only on a terminal"
+        } else {
+            "say what to change: --role ROLE, --group GROUP or --from-file FILE"
+        }));
     }
     let batch_text = args.from_file.as_deref().map(read_input).transpose()?;
     let records = batch_text
@@ -110,31 +118,63 @@ pub(super) async fn run_change(
             .iter()
             .map(|n| wants::from_record(&dir, action, n.line, &n.record))
             .collect(),
-        None => single(&dir, &client, &args, all).await?,
+        None => {
+            if asks && !prompt::fill(&dir, &mut args, all)? {
+                return Err(CliError::failure("cancelled; nothing was changed"));
+            }
+            single(&dir, &client, &args, all).await?
+        }
     };
-    let prepared = apply::prepare(&client, action, wanted, &dir.groups).await;
+    let shape = Shape {
+        flags: args.flags,
+        fail_fast: args.fail_fast,
+        batch: records.is_some(),
+    };
+    apply_wants(ctx, &client, &dir, action, wanted, shape).await
+}
+
+/// How a set of changes is applied: the command's write flags, and whether it is a batch
+/// (which reports partial failure as exit 3 instead of failing).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    pub flags: WriteFlags,
+    pub fail_fast: bool,
+    pub batch: bool,
+}
+
+/// The one write path for `grant`, `revoke` and `browse`: plan on a fresh read, show the plan,
+/// confirm, apply, journal, report. `dir` supplies names for the plan and groups that explain
+/// inherited grants.
+pub(super) async fn apply_wants(
+    ctx: &Context,
+    client: &crate::segment::Client,
+    dir: &Directory,
+    action: Action,
+    wanted: Vec<Want>,
+    shape: Shape,
+) -> Result<ExitCode, CliError> {
+    let prepared = apply::prepare(client, action, wanted, &dir.groups).await;
     let verb = match action {
         Action::Grant => "grant",
         Action::Revoke => "revoke",
     };
-    let batch = records.is_some();
+    let batch = shape.batch;
     confirm::show(
         ctx,
         "plan (- removed, + added, kept lines unmarked):",
-        &prepared.describe(&dir),
+        &prepared.describe(dir),
     );
-    if args.flags.dry_run || prepared.pending() == 0 {
+    if shape.flags.dry_run || prepared.pending() == 0 {
         if prepared.pending() == 0 {
             ctx.note("nothing to change");
         }
         return confirm::report(ctx, &prepared.preview(), batch);
     }
-    confirm::confirm(
-        args.flags,
-        ctx,
-        &format!("Apply {} change(s)?", prepared.pending()),
-    )?;
-    let outcome = prepared.apply(&client, args.fail_fast).await;
+    let question = format!("Apply {} change(s)?", prepared.pending());
+    if !shape.flags.yes && prompt::confirm(&question)? != Some(true) {
+        return Err(CliError::failure("cancelled; nothing was changed"));
+    }
+    let outcome = prepared.apply(client, shape.fail_fast).await;
     let workspace_id = dir
         .workspace
         .as_ref()

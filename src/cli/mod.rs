@@ -2,6 +2,7 @@
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
 pub mod auth;
+pub mod browse;
 pub mod color;
 pub mod completions;
 mod confirm;
@@ -13,6 +14,7 @@ pub mod invite;
 pub mod list;
 pub mod man;
 mod progress;
+mod prompt;
 pub mod remove_user;
 pub mod revoke;
 pub mod revoke_invite;
@@ -189,6 +191,9 @@ pub enum Command {
     RevokeInvite(revoke_invite::RevokeInviteArgs),
     /// Remove users from the workspace, after showing everything they lose.
     RemoveUser(remove_user::RemoveUserArgs),
+    /// Interactive audit on a terminal: find a person, group, role or resource, see its
+    /// access, and change it.
+    Browse(browse::BrowseArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -322,5 +327,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Invite(args) => in_context!(cli.global, invite, args),
         Command::RevokeInvite(args) => in_context!(cli.global, revoke_invite, args),
         Command::RemoveUser(args) => in_context!(cli.global, remove_user, args),
+        Command::Browse(args) => in_context!(cli.global, browse, args),
     }
 }

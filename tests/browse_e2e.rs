@@ -1,0 +1,482 @@
+//! End to end: `browse` and the prompts of `grant`, driven in a real pseudo-terminal (tmux)
+//! against a live emulator, with the emulator's state as the judge.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use common::*;
+use segment_access::emulator::BlockingEmulator;
+use serde_json::Value;
+
+const ALAN: &str = "alan.turing@acme.example";
+
+/// The binary running in a detached tmux session on its own server socket, so tests never
+/// touch a person's tmux and can run in parallel.
+struct Screen {
+    socket: String,
+    dir: PathBuf,
+}
+
+impl Screen {
+    /// Starts `segment-access <args>` against `emu` in a 160x50 terminal.
+    fn start(emu: &BlockingEmulator, name: &str, args: &str) -> Option<Screen> {
+        if Process::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux is not installed; skipping (scripts/test.sh installs it)");
+            return None;
+        }
+        let dir = temp_dir(name);
+        let bin = assert_cmd::cargo::cargo_bin("segment-access");
+        let script = dir.join("run.sh");
+        // The exit code is printed and the pane kept, so a test can read both.
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{state}' NO_COLOR=1 TERM=xterm\n'{bin}' {args}\necho \"EXITED $?\"\nsleep 600\n",
+                url = emu.url(),
+                state = dir.display(),
+                bin = bin.display(),
+            ),
+        )
+        .expect("script");
+        let socket = format!("sa-browse-{name}-{}", std::process::id());
+        let status = Process::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "160", "-y", "50", "-s", "t", "sh"])
+            .arg(&script)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux session starts");
+        Some(Screen { socket, dir })
+    }
+
+    fn text(&self) -> String {
+        let out = Process::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-S", "-500"])
+            .args(["-t", "t"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `what`, failing with the screen after 30 s.
+    fn wait_for(&self, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let t = self.text();
+            if t.contains(what) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what:?}; screen:\n{t}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until the screen has `what` more often than it had before.
+    fn wait_for_more(&self, what: &str, before: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let t = self.text();
+            if t.matches(what).count() > before {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for another {what:?}; screen:\n{t}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn count(&self, what: &str) -> usize {
+        self.text().matches(what).count()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Process::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t"])
+            .args(keys)
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Types text literally (no key-name lookup).
+    fn type_text(&self, text: &str) {
+        let status = Process::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", text])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    fn state_dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Screen {
+    fn drop(&mut self) {
+        let _ = Process::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn source_ids(user: &Value, role_name: &str) -> Vec<String> {
+    user["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["roleName"] == role_name)
+        .flat_map(|p| p["resources"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn source_id(st: &Value, name: &str) -> String {
+    st["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Browse -> people -> "alan.tur" -> Alan's grants on screen.
+fn open_alan(s: &Screen) -> String {
+    s.wait_for("Browse");
+    s.keys(&["Enter"]);
+    s.wait_for("Person");
+    s.type_text("alan.tur");
+    s.wait_for("> alan.turing@acme.example");
+    s.keys(&["Enter"]);
+    s.wait_for("Action")
+}
+
+#[test]
+fn browse_finds_a_person_shows_group_grants_and_revokes_one_direct_grant() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "revoke", "browse") else {
+        return;
+    };
+    let screen = open_alan(&s);
+    assert!(
+        screen.contains("alan.turing@acme.example (Alan Turing): access"),
+        "{screen}"
+    );
+    // Direct grants and group-derived ones, each naming the group.
+    assert!(screen.contains("group:Mobile Team"), "{screen}");
+    assert!(screen.contains("group:Data Engineering"), "{screen}");
+    assert!(screen.contains("Warehouse Admin"), "{screen}");
+    assert!(screen.contains("direct"), "{screen}");
+
+    // The first action is revoke.
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.type_text("iOS App  (direct");
+    s.wait_for("> alan.turing@acme.example  Source Admin on source:iOS App  (direct)");
+    s.keys(&["Enter"]);
+    let plan = s.wait_for("Apply 1 change(s)?");
+    assert!(plan.contains("plan (- removed"), "{plan}");
+    let actions = s.count("Action");
+    s.type_text("y");
+    let done = s.wait_for_more("Action", actions);
+    assert!(done.contains("applied"), "{done}");
+
+    let after = state(&emu);
+    let ios = source_id(&before, "iOS App");
+    let alan = user_by_email(&after, ALAN);
+    let left = source_ids(alan, "Source Admin");
+    assert_eq!(left.len(), 2, "exactly one binding left Alan: {alan}");
+    assert!(!left.contains(&ios));
+    for (u0, u1) in before["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(after["users"].as_array().unwrap())
+    {
+        if u0["email"] != ALAN {
+            assert_eq!(u0, u1, "nobody else changed");
+        }
+    }
+    assert_eq!(before["groups"], after["groups"], "groups untouched");
+    // Journaled like `revoke`.
+    let journal = std::fs::read_to_string(s.state_dir().join("journal.ndjson")).expect("journal");
+    assert_eq!(journal.lines().count(), 1);
+    assert!(journal.contains("\"revoke\""), "{journal}");
+
+    // Esc backs out of the view, then out of browse.
+    s.keys(&["Escape"]);
+    s.wait_for_more("Browse", 1);
+    s.keys(&["Escape"]);
+    s.wait_for("EXITED 0");
+}
+
+#[test]
+fn esc_at_any_prompt_changes_nothing() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "esc", "browse") else {
+        return;
+    };
+    open_alan(&s);
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.type_text("iOS App  (direct");
+    s.wait_for("> alan.turing@acme.example  Source Admin on source:iOS App  (direct)");
+    s.keys(&["Enter"]);
+    s.wait_for("Apply 1 change(s)?");
+    let actions = s.count("Action");
+    s.keys(&["Escape"]);
+    s.wait_for("cancelled; nothing was changed");
+    // Back on the same view; Esc in the picker comes back to it too.
+    s.wait_for_more("Action", actions);
+    s.keys(&["Enter"]);
+    s.wait_for_more("Revoke which", 1);
+    let actions = s.count("Action");
+    s.keys(&["Escape"]);
+    s.wait_for_more("Action", actions);
+    // Esc on the view goes back to the lenses, Esc there leaves browse.
+    s.keys(&["Escape"]);
+    s.wait_for_more("Browse", 1);
+    s.keys(&["Escape"]);
+    s.wait_for("EXITED 0");
+    assert_eq!(write_requests(&emu), 0, "no write request was sent");
+    assert_eq!(before, state(&emu));
+}
+
+#[test]
+fn grant_without_arguments_prompts_on_a_terminal() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "grant", "grant") else {
+        return;
+    };
+    s.wait_for("Who");
+    s.type_text("dennis");
+    s.wait_for("> dennis.ritchie@acme.example");
+    s.keys(&["Enter"]);
+    s.wait_for("What");
+    s.keys(&["Enter"]); // a role
+    s.wait_for("Role");
+    s.type_text("Warehouse Admin");
+    s.wait_for("> Warehouse Admin");
+    s.keys(&["Enter"]);
+    // Only what Warehouse Admin can be bound to: the workspace and warehouses, no sources.
+    let screen = s.wait_for("Resources for Warehouse Admin");
+    assert!(screen.contains("warehouse:"), "{screen}");
+    assert!(!screen.contains("source:"), "{screen}");
+    s.keys(&["Down", "Space", "Enter"]);
+    s.wait_for("Apply 1 change(s)?");
+    s.type_text("y");
+    s.wait_for("EXITED 0");
+
+    let after = state(&emu);
+    let dennis = user_by_email(&after, "dennis.ritchie@acme.example");
+    let was = user_by_email(&before, "dennis.ritchie@acme.example");
+    assert_eq!(
+        source_ids(dennis, "Warehouse Admin").len(),
+        1,
+        "one warehouse granted: {dennis}"
+    );
+    assert_eq!(
+        dennis["permissions"].as_array().unwrap().len(),
+        was["permissions"].as_array().unwrap().len() + 1
+    );
+    assert_eq!(before["groups"], after["groups"]);
+}
+
+#[test]
+fn browse_without_a_terminal_is_a_usage_error() {
+    let emu = small();
+    let dir = temp_dir("browse-notty");
+    writer(&emu, &dir)
+        .arg("browse")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("list grants"));
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn missing_arguments_without_a_terminal_are_usage_errors_not_prompts() {
+    let emu = small();
+    let dir = temp_dir("grant-notty");
+    for args in [
+        vec!["grant", "--role", "Source Admin", "--yes"],
+        vec!["grant", "--yes"],
+        vec!["revoke", "--to", ALAN, "--yes"],
+        vec!["revoke", "--dry-run"],
+    ] {
+        writer(&emu, &dir)
+            .args(&args)
+            .timeout(Duration::from_secs(30))
+            .assert()
+            .code(2);
+    }
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn resource_lens_shows_who_reaches_it_and_opens_the_group_to_remove_a_member() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "resource", "browse") else {
+        return;
+    };
+    s.wait_for("Browse");
+    s.keys(&["Down", "Down", "Down", "Enter"]);
+    s.wait_for("Resource");
+    s.type_text("iOS");
+    s.wait_for("> source:iOS App");
+    s.keys(&["Enter"]);
+    let screen = s.wait_for("Action");
+    assert!(
+        screen.contains("source:iOS App: every principal and role that reaches it"),
+        "{screen}"
+    );
+    // Bound to it directly, through a group, and from workspace level (Workspace Owner).
+    assert!(screen.contains("group:Mobile Team"), "{screen}");
+    assert!(screen.contains("dennis.ritchie@acme.example"), "{screen}");
+    assert!(screen.contains("Workspace Owner"), "{screen}");
+
+    // Open the group the grants come through, then revoke Dennis's membership.
+    s.keys(&["Down", "Enter"]);
+    s.wait_for("Open");
+    s.type_text("group:Mobile");
+    s.wait_for("> group:Mobile Team");
+    s.keys(&["Enter"]);
+    s.wait_for("group:Mobile Team: its grants");
+    s.wait_for_more("Action", 1);
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.type_text("dennis member");
+    s.wait_for("> dennis.ritchie@acme.example  (member) on group:Mobile Team");
+    s.keys(&["Enter"]);
+    s.wait_for("- member of group:Mobile Team");
+    s.wait_for("Apply 1 change(s)?");
+    s.type_text("y");
+    s.wait_for("remove-member");
+
+    let after = state(&emu);
+    let dennis = user_by_email(&after, "dennis.ritchie@acme.example")["id"].clone();
+    let team = |st: &Value| {
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Mobile Team")
+            .unwrap()
+            .clone()
+    };
+    let (t0, t1) = (team(&before), team(&after));
+    assert!(t0["memberIds"].as_array().unwrap().contains(&dennis));
+    assert!(!t1["memberIds"].as_array().unwrap().contains(&dennis));
+    assert_eq!(
+        t0["memberIds"].as_array().unwrap().len(),
+        t1["memberIds"].as_array().unwrap().len() + 1
+    );
+    assert_eq!(t0["permissions"], t1["permissions"]);
+    let perms = |st: &Value| -> Vec<Value> {
+        st["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["permissions"].clone())
+            .collect()
+    };
+    assert_eq!(
+        perms(&before),
+        perms(&after),
+        "no user's own permissions changed"
+    );
+}
+
+#[test]
+fn esc_in_a_grant_prompt_cancels_with_nothing_changed() {
+    let emu = small();
+    let Some(s) = Screen::start(&emu, "grant-esc", "grant --to alan.turing@acme.example") else {
+        return;
+    };
+    s.wait_for("What");
+    s.keys(&["Enter"]);
+    s.wait_for("Role");
+    s.keys(&["Escape"]);
+    let screen = s.wait_for("EXITED 1");
+    assert!(
+        screen.contains("cancelled; nothing was changed"),
+        "{screen}"
+    );
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn ctrl_c_leaves_browse_with_nothing_changed() {
+    let emu = small();
+    let Some(s) = Screen::start(&emu, "ctrl-c", "browse") else {
+        return;
+    };
+    open_alan(&s);
+    s.keys(&["Enter"]);
+    s.wait_for("Revoke which");
+    s.keys(&["C-c"]);
+    // The prompt library re-raises SIGINT: the process ends as any interrupted command does.
+    s.wait_for("EXITED 130");
+    assert_eq!(write_requests(&emu), 0);
+}
+
+#[test]
+fn browse_grants_a_role_to_a_group_on_the_resources_marked() {
+    let emu = small();
+    let before = state(&emu);
+    let Some(s) = Screen::start(&emu, "group-grant", "browse") else {
+        return;
+    };
+    s.wait_for("Browse");
+    s.keys(&["Down", "Enter"]);
+    s.wait_for("Group");
+    s.type_text("Security");
+    s.wait_for("> Security");
+    s.keys(&["Enter"]);
+    s.wait_for("group:Security: its grants");
+    s.wait_for("Action");
+    s.keys(&["Down", "Enter"]); // grant a role
+    s.wait_for("Role");
+    s.type_text("Source Admin");
+    s.wait_for("> Source Admin");
+    s.keys(&["Enter"]);
+    s.wait_for("Resources for Source Admin");
+    s.wait_for("source:iOS App");
+    // The first row is the workspace; mark the second and third (two sources).
+    s.keys(&["Down", "Space", "Down", "Space", "Enter"]);
+    let plan = s.wait_for("Apply 2 change(s)?");
+    assert!(plan.contains("+ Source Admin on source:"), "{plan}");
+    s.type_text("y");
+    s.wait_for("applied");
+
+    let after = state(&emu);
+    let security = |st: &Value| {
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "Security")
+            .unwrap()
+            .clone()
+    };
+    let (g0, g1) = (security(&before), security(&after));
+    assert_eq!(source_ids(&g0, "Source Admin").len(), 0);
+    assert_eq!(source_ids(&g1, "Source Admin").len(), 2);
+    assert_eq!(g0["memberIds"], g1["memberIds"]);
+    assert_eq!(before["users"], after["users"]);
+}
