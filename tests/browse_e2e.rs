@@ -128,29 +128,6 @@ impl Drop for Screen {
     }
 }
 
-fn source_ids(user: &Value, role_name: &str) -> Vec<String> {
-    user["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["roleName"] == role_name)
-        .flat_map(|p| p["resources"].as_array().unwrap().iter())
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn source_id(st: &Value, name: &str) -> String {
-    st["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 /// Browse -> people -> "alan.tur" -> Alan's grants on screen.
 fn open_alan(s: &Screen) -> String {
     s.wait_for("Browse");

@@ -8,29 +8,6 @@ use serde_json::{Value, json};
 
 const ALAN: &str = "alan.turing@acme.example";
 
-fn source_ids(user: &Value, role_name: &str) -> Vec<String> {
-    user["permissions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|p| p["roleName"] == role_name)
-        .flat_map(|p| p["resources"].as_array().unwrap().iter())
-        .map(|r| r["id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn source_id(st: &Value, name: &str) -> String {
-    st["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["name"] == name)
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
 #[test]
 fn revoke_one_of_three_sources_is_exact_and_undo_restores_it() {
     let emu = small();

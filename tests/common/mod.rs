@@ -286,3 +286,28 @@ pub fn last_entry_id(state_dir: &std::path::Path) -> String {
     let last: Value = serde_json::from_str(text.lines().last().expect("an entry")).expect("json");
     last["id"].as_str().expect("id").to_string()
 }
+
+/// Ids of the resources a user's permissions of `role_name` are bound to.
+pub fn source_ids(user: &Value, role_name: &str) -> Vec<String> {
+    user["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["roleName"] == role_name)
+        .flat_map(|p| p["resources"].as_array().unwrap().iter())
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The id of the source named `name`.
+pub fn source_id(st: &Value, name: &str) -> String {
+    st["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
