@@ -5,6 +5,7 @@ pub mod auth;
 pub mod color;
 pub mod completions;
 mod confirm;
+pub mod diff;
 pub mod emulator;
 pub mod environment;
 pub mod error;
@@ -14,8 +15,10 @@ pub mod list;
 pub mod man;
 mod progress;
 pub mod remove_user;
+pub mod report;
 pub mod revoke;
 pub mod revoke_invite;
+pub mod sync;
 pub mod undo;
 
 use std::io::{IsTerminal, Read};
@@ -189,6 +192,12 @@ pub enum Command {
     RevokeInvite(revoke_invite::RevokeInviteArgs),
     /// Remove users from the workspace, after showing everything they lose.
     RemoveUser(remove_user::RemoveUserArgs),
+    /// Write a complete snapshot of the workspace's access to an SQLite file.
+    Sync(sync::SyncArgs),
+    /// Compare two snapshots (or a snapshot and `live`); exit 1 when they differ.
+    Diff(diff::DiffArgs),
+    /// An access-review sheet from a snapshot: one row per person, every role and its source.
+    Report(report::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -322,5 +331,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Invite(args) => in_context!(cli.global, invite, args),
         Command::RevokeInvite(args) => in_context!(cli.global, revoke_invite, args),
         Command::RemoveUser(args) => in_context!(cli.global, remove_user, args),
+        Command::Sync(args) => in_context!(cli.global, sync, args),
+        Command::Diff(args) => in_context!(cli.global, diff, args),
+        Command::Report(args) => in_context!(cli.global, report, args),
     }
 }
