@@ -52,6 +52,14 @@ pub async fn run(args: DiffArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         let old = side(&args.old, ctx).await?;
         (old, side(&args.new, ctx).await?)
     };
+    if let (Some(a), Some(b)) = (&old.workspace, &new.workspace)
+        && a.id != b.id
+    {
+        ctx.note(&format!(
+            "warning: comparing two different workspaces ({} and {})",
+            a.slug, b.slug
+        ));
+    }
     let changes = diff::diff(&old, &new);
     let mut stdout = std::io::stdout().lock();
     let out: &mut dyn Write = &mut stdout;
