@@ -39,6 +39,8 @@ fn every_list_from_a_snapshot_equals_live() {
     let emu = small();
     let dir = temp_dir("snap-list");
     let db = dir.join("a.db");
+    // Fifty-odd live reads of the whole workspace would otherwise wait on the rate limit.
+    configure(&emu, json!({"limits": {"general": 100000}}));
     sync(&emu, &db);
     let st = state(&emu);
     let group = st["groups"][0]["name"].as_str().unwrap().to_string();
@@ -64,7 +66,7 @@ fn every_list_from_a_snapshot_equals_live() {
         vec!["grants".into(), "--direct-only".into()],
     ];
     for cmd in &commands {
-        for format in ["ndjson", "json", "csv"] {
+        for format in ["ndjson", "json", "csv", "table"] {
             let mut live_args = vec!["list".to_string()];
             live_args.extend(cmd.iter().cloned());
             live_args.extend(["--format".into(), format.into()]);
@@ -304,7 +306,7 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     sync(&emu, &old);
     let old_bytes = std::fs::read(&old).unwrap();
     let fresh = dir.join("fresh.db");
-    configure(&emu, json!({"latency": {"fixedMs": 400}}));
+    configure(&emu, json!({"latency": {"fixedMs": 1000}}));
     let spawn = |out: &Path| {
         std::process::Command::new(binary())
             .env_clear()
@@ -320,8 +322,9 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     };
     let mut over_old = spawn(&old);
     let mut new_file = spawn(&fresh);
-    std::thread::sleep(std::time::Duration::from_millis(1000));
-    // Both are still reading (several round trips of 400 ms each): the kill lands midway.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Both are still reading (at least three dependent round trips of 1 s each: the group
+    // list, then members, then invites of each group): the kill lands midway.
     assert!(over_old.try_wait().unwrap().is_none());
     assert!(new_file.try_wait().unwrap().is_none());
     over_old.kill().unwrap();
@@ -431,4 +434,24 @@ fn report_lists_every_person_with_effective_roles_and_their_source() {
     let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
     assert_eq!(rdr.headers().unwrap().get(5), Some("access"));
     assert_eq!(rdr.records().count(), rows.len());
+}
+
+#[test]
+fn sync_refuses_a_missing_directory_before_reading_anything() {
+    let emu = small();
+    let dir = temp_dir("snap-nodir");
+    let target = dir.join("no").join("such").join("a.db");
+    let (code, out, err) =
+        run(bin(&emu.url(), OWNER).args(["sync", "--out", target.to_str().unwrap()]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("does not exist"), "{err}");
+    assert!(!target.exists());
+    let reads: u64 = stats(&emu)["byRoute"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(reads, 0, "nothing read for a sync that cannot be written");
 }
