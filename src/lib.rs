@@ -9,3 +9,4 @@ pub mod cli;
 pub mod emulator;
 pub mod output;
 pub mod segment;
+pub mod snapshot;

@@ -93,7 +93,7 @@ pub fn text(paths: &Paths) -> String {
          Files:\n  \
          Profiles (settings, never tokens):\n    {}\n  \
          Change journal, one record per change made (`undo` reads it):\n    {}\n  \
-         Snapshots (planned): wherever `sync --out` says.\n\
+         Snapshots: wherever `sync --out` says (SQLite files, never the token).\n\
          \n\
          Flags win over variables; --help of each command shows which flag reads which variable.\n\
          On Linux the directories follow XDG_CONFIG_HOME and XDG_STATE_HOME.",

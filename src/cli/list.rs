@@ -25,6 +25,9 @@ Examples:
 pub struct ListArgs {
     #[command(subcommand)]
     pub what: ListWhat,
+    /// Answer from a snapshot written by `sync --out`, offline (no token, no requests).
+    #[arg(long, global = true, value_name = "FILE.db")]
+    pub snapshot: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +126,9 @@ pub struct GrantsArgs {
 }
 
 pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    if let Some(path) = &args.snapshot {
+        return run_offline(path, args.what, ctx);
+    }
     let client = ctx.client().await?;
     let mut stdout = std::io::stdout().lock();
     let out: &mut dyn Write = &mut stdout;
@@ -281,4 +287,128 @@ async fn load_for_grants(
     }
     drop(progress);
     Ok((dir, filter))
+}
+
+/// The same answers as `run`, from a snapshot: the directory is read back from the file and the
+/// same rows are built and rendered from it.
+fn run_offline(
+    path: &std::path::Path,
+    what: ListWhat,
+    ctx: &mut Context,
+) -> Result<ExitCode, CliError> {
+    let snap = crate::snapshot::read(path)?;
+    let dir = &snap.dir;
+    let mut stdout = std::io::stdout().lock();
+    let out: &mut dyn Write = &mut stdout;
+    let r = &ctx.renderer;
+    let n = match what {
+        ListWhat::Workspace => {
+            let w = dir.workspace.clone().ok_or_else(|| {
+                CliError::failure(format!("{}: the snapshot has no workspace", path.display()))
+            })?;
+            let info = WorkspaceInfo {
+                id: w.id,
+                name: w.name,
+                slug: w.slug,
+                api_url: snap.api_url(),
+            };
+            r.one(out, &info)?;
+            1
+        }
+        ListWhat::Users => {
+            // The live list endpoint carries no permissions; neither does this list.
+            let mut users: Vec<_> = dir
+                .users
+                .iter()
+                .cloned()
+                .map(|mut u| {
+                    u.permissions = None;
+                    u
+                })
+                .collect();
+            users.sort_by_key(|u| u.email.to_lowercase());
+            r.list(out, users)?
+        }
+        ListWhat::Invites => {
+            let mut invites = dir.invites.clone();
+            invites.sort_by_key(|e| e.to_lowercase());
+            r.list(out, invites.into_iter().map(|email| InviteRow { email }))?
+        }
+        ListWhat::Groups => {
+            let mut groups = dir.groups.clone();
+            groups.sort_by_key(|g| g.name.to_lowercase());
+            r.list(out, groups)?
+        }
+        ListWhat::Roles => {
+            let mut roles = dir.roles.clone();
+            roles.sort_by_key(|r| r.name.to_lowercase());
+            r.list(out, roles)?
+        }
+        ListWhat::Resources => {
+            if let Some(why) = &dir.resources.spaces_unavailable {
+                ctx.note(&format!("note: spaces not listed: {why}"));
+            }
+            r.list(out, views::resources(dir))?
+        }
+        ListWhat::Members { group } => {
+            let g = resolve::group(&dir.groups, &group)?;
+            let mut rows: Vec<Principal> = dir
+                .members
+                .get(&g.id)
+                .into_iter()
+                .flatten()
+                .cloned()
+                .map(|m| Principal::User {
+                    id: m.id,
+                    email: m.email,
+                    name: m.name,
+                })
+                .collect();
+            rows.sort_by_key(|p| p.display().to_lowercase());
+            let mut inv: Vec<String> = dir.group_invites.get(&g.id).cloned().unwrap_or_default();
+            inv.sort_by_key(|e| e.to_lowercase());
+            rows.extend(inv.into_iter().map(|email| Principal::Invite { email }));
+            r.list(out, rows)?
+        }
+        ListWhat::Grants(g) => {
+            let filter = offline_filter(dir, &g)?;
+            if let Some(why) = &dir.resources.spaces_unavailable {
+                ctx.note(&format!("note: space names unavailable: {why}"));
+            }
+            r.list(out, grants::iter(dir, &filter))?
+        }
+    };
+    out.flush()
+        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
+    if n == 0 && r.is_table() {
+        ctx.note("nothing to list");
+    }
+    Ok(ExitCode::Ok)
+}
+
+/// The filters of `list grants`, resolved against a whole directory. Live, `--user` and
+/// `--group` narrow what is read instead; filtering the whole directory gives the same records.
+pub(crate) fn offline_filter(dir: &Directory, args: &GrantsArgs) -> Result<GrantFilter, CliError> {
+    let mut filter = GrantFilter {
+        direct_only: args.direct_only,
+        ..GrantFilter::default()
+    };
+    if let Some(user) = &args.user {
+        filter.user_id = Some(resolve::user(&dir.users, user)?.id.clone());
+    }
+    if let Some(group) = &args.group {
+        filter.group_id = Some(resolve::group(&dir.groups, group)?.id.clone());
+    }
+    if let Some(role) = &args.role {
+        filter.role_id = Some(resolve::role(&dir.roles, role)?.id.clone());
+    }
+    if let Some(res) = &args.resource {
+        let r = resolve::resource(dir, res)?;
+        filter.resource = Some(ResourceMatch {
+            kind: r.kind,
+            id: r.id,
+            labels: r.labels,
+        });
+    }
+    Ok(filter)
 }

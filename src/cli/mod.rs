@@ -6,6 +6,7 @@ pub mod browse;
 pub mod color;
 pub mod completions;
 mod confirm;
+pub mod diff;
 pub mod emulator;
 pub mod environment;
 pub mod error;
@@ -16,8 +17,10 @@ pub mod man;
 mod progress;
 mod prompt;
 pub mod remove_user;
+pub mod report;
 pub mod revoke;
 pub mod revoke_invite;
+pub mod sync;
 pub mod undo;
 
 use std::io::{IsTerminal, Read};
@@ -194,6 +197,12 @@ pub enum Command {
     /// Interactive audit on a terminal: find a person, group, role or resource, see its
     /// access, and change it.
     Browse(browse::BrowseArgs),
+    /// Write a complete snapshot of the workspace's access to an SQLite file.
+    Sync(sync::SyncArgs),
+    /// Compare two snapshots (or a snapshot and `live`); exit 1 when they differ.
+    Diff(diff::DiffArgs),
+    /// An access-review sheet from a snapshot: one row per person, every role and its source.
+    Report(report::ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -328,5 +337,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::RevokeInvite(args) => in_context!(cli.global, revoke_invite, args),
         Command::RemoveUser(args) => in_context!(cli.global, remove_user, args),
         Command::Browse(args) => in_context!(cli.global, browse, args),
+        Command::Sync(args) => in_context!(cli.global, sync, args),
+        Command::Diff(args) => in_context!(cli.global, diff, args),
+        Command::Report(args) => in_context!(cli.global, report, args),
     }
 }

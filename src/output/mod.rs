@@ -19,6 +19,9 @@ pub enum Format {
     Json,
     Ndjson,
     Csv,
+    /// A Markdown table (GitHub-flavoured), for reports pasted into tickets and reviews.
+    #[value(name = "md", alias = "markdown")]
+    Markdown,
 }
 
 /// How to render, decided once from the flags and the terminal.
@@ -66,7 +69,7 @@ impl Renderer {
     ) -> Result<Renderer, OutputError> {
         let jq = jq.map(JqFilter::compile).transpose()?;
         let format = match (format, &jq) {
-            (Format::Table | Format::Csv, Some(_)) => Format::Json,
+            (Format::Table | Format::Csv | Format::Markdown, Some(_)) => Format::Json,
             (f, _) => f,
         };
         Ok(Renderer {
@@ -141,6 +144,15 @@ impl Renderer {
                 }
                 w.flush()?;
             }
+            Format::Markdown => {
+                write_md_row(out, &T::headers())?;
+                let rule: Vec<&str> = T::headers().iter().map(|_| "---").collect();
+                write_md_row(out, &rule)?;
+                for r in rows {
+                    n += 1;
+                    write_md_row(out, &r.cells())?;
+                }
+            }
         }
         Ok(n)
     }
@@ -156,7 +168,7 @@ impl Renderer {
                 writeln!(out, "{}", trim_table(&t.to_string()))?;
             }
             Format::Json | Format::Ndjson => self.json_value(out, &to_value(item)?)?,
-            Format::Csv => {
+            Format::Csv | Format::Markdown => {
                 self.list(out, std::iter::once(item))?;
             }
         }
@@ -238,6 +250,20 @@ impl<T: Tabular> Tabular for &T {
     fn csv_row(&self) -> Vec<String> {
         (*self).csv_row()
     }
+}
+
+/// One Markdown table row; pipes and line breaks in values would break the table.
+fn write_md_row<S: AsRef<str>>(out: &mut dyn Write, cells: &[S]) -> io::Result<()> {
+    let cells: Vec<String> = cells
+        .iter()
+        .map(|c| {
+            c.as_ref()
+                .replace('\\', "\\\\")
+                .replace('|', "\\|")
+                .replace(['\n', '\r'], " ")
+        })
+        .collect();
+    writeln!(out, "| {} |", cells.join(" | "))
 }
 
 fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, OutputError> {

@@ -1,0 +1,319 @@
+//! SQLite snapshots of a workspace's access: written by `sync`, read back into the same
+//! `Directory` live commands use (so offline answers run the live code paths), and compared
+//! by `diff`.
+
+pub mod diff;
+pub mod read;
+pub mod schema;
+pub mod write;
+
+pub use read::{Snapshot, read};
+pub use schema::SCHEMA_VERSION;
+pub use write::{Meta, write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {source}")]
+    Sqlite {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::access::directory::{Directory, Resources};
+    use crate::access::grants;
+    use crate::segment::models::*;
+
+    fn label(k: &str, v: &str) -> Label {
+        Label {
+            key: k.into(),
+            value: v.into(),
+            description: None,
+        }
+    }
+
+    fn res(t: ResourceType, id: &str, labels: Option<Vec<Label>>) -> PermissionResource {
+        PermissionResource {
+            id: id.into(),
+            resource_type: t,
+            labels,
+        }
+    }
+
+    /// A directory with every shape the readers must keep apart: labels on the permission and
+    /// on the resource, a permission with no resources, a group whose permissions were not
+    /// listed, an empty group, a member unknown to the user list, invites in groups.
+    fn tricky() -> Directory {
+        let perm = |role: &str, resources, labels| Permission {
+            role_id: format!("r-{role}"),
+            role_name: role.into(),
+            resources,
+            labels,
+        };
+        let users = vec![
+            User {
+                id: "u1".into(),
+                name: "Ann".into(),
+                email: "ann@x.com".into(),
+                permissions: Some(vec![
+                    perm(
+                        "Source Admin",
+                        vec![
+                            res(ResourceType::Workspace, "w1", None),
+                            res(ResourceType::Source, "s1", Some(vec![label("env", "prod")])),
+                        ],
+                        Some(vec![label("env", "dev")]),
+                    ),
+                    perm("Empty", vec![], None),
+                ]),
+            },
+            User {
+                id: "u2".into(),
+                name: "Bob".into(),
+                email: "bob@x.com".into(),
+                permissions: Some(vec![]),
+            },
+        ];
+        let groups = vec![
+            UserGroup {
+                id: "g1".into(),
+                name: "Analysts".into(),
+                member_count: 2.0,
+                permissions: Some(vec![perm(
+                    "Warehouse Admin",
+                    vec![res(ResourceType::Warehouse, "wh1", None)],
+                    None,
+                )]),
+            },
+            UserGroup {
+                id: "g2".into(),
+                name: "Unlisted".into(),
+                member_count: 0.0,
+                permissions: None,
+            },
+        ];
+        let mut members = HashMap::new();
+        members.insert(
+            "g1".to_string(),
+            vec![
+                MinimalUser {
+                    id: "u2".into(),
+                    name: "Bob".into(),
+                    email: "bob@x.com".into(),
+                },
+                MinimalUser {
+                    id: "u9".into(),
+                    name: "Ghost".into(),
+                    email: "ghost@x.com".into(),
+                },
+            ],
+        );
+        members.insert("g2".to_string(), vec![]);
+        let mut group_invites = HashMap::new();
+        group_invites.insert("g1".to_string(), vec!["new@x.com".to_string()]);
+        group_invites.insert("g2".to_string(), vec![]);
+        Directory {
+            workspace: Some(Workspace {
+                id: "w1".into(),
+                name: "Acme".into(),
+                slug: "acme".into(),
+            }),
+            users,
+            invites: vec!["new@x.com".into(), "other@x.com".into()],
+            groups,
+            members,
+            group_invites,
+            roles: vec![Role {
+                id: "r-Source Admin".into(),
+                name: "Source Admin".into(),
+                description: "d".into(),
+            }],
+            resources: Resources {
+                sources: vec![Source {
+                    id: "s1".into(),
+                    slug: "web".into(),
+                    name: None,
+                    workspace_id: "w1".into(),
+                    enabled: true,
+                    labels: vec![label("env", "prod")],
+                }],
+                warehouses: vec![Warehouse {
+                    id: "wh1".into(),
+                    workspace_id: "w1".into(),
+                    enabled: false,
+                    metadata: Some(serde_json::json!({"name": "Snowflake"})),
+                    settings: Some(serde_json::json!({"name": "Main"})),
+                }],
+                functions: vec![Function {
+                    id: "f1".into(),
+                    display_name: Some("Fn".into()),
+                    resource_type: Some("SOURCE".into()),
+                }],
+                spaces: vec![],
+                spaces_unavailable: Some("403: no Engage".into()),
+            },
+            labels: vec![label("env", "dev"), label("env", "prod")],
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("sa-snap-unit-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d.join("t.db")
+    }
+
+    fn meta() -> Meta {
+        Meta {
+            tool_version: "test".into(),
+            taken_at_unix: 0,
+            duration_ms: 5,
+            api_url: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    #[test]
+    fn round_trip_keeps_every_shape() {
+        let dir = tricky();
+        let path = temp("round");
+        let counts = write(&path, &dir, &meta()).unwrap();
+        assert_eq!(counts.grants, grants::all_grants(&dir).len());
+        let back = read(&path).unwrap();
+        let b = &back.dir;
+        assert_eq!(b.workspace, dir.workspace);
+        assert_eq!(b.users, dir.users);
+        assert_eq!(b.invites, dir.invites);
+        assert_eq!(b.groups, dir.groups);
+        assert_eq!(b.members, dir.members);
+        assert_eq!(b.group_invites, dir.group_invites);
+        assert_eq!(b.roles, dir.roles);
+        assert_eq!(b.resources.sources, dir.resources.sources);
+        assert_eq!(b.resources.warehouses, dir.resources.warehouses);
+        assert_eq!(b.resources.functions, dir.resources.functions);
+        assert_eq!(b.resources.spaces, dir.resources.spaces);
+        assert_eq!(
+            b.resources.spaces_unavailable,
+            dir.resources.spaces_unavailable
+        );
+        assert_eq!(b.labels, dir.labels);
+        assert_eq!(grants::all_grants(b), grants::all_grants(&dir));
+        assert_eq!(back.api_url(), "http://127.0.0.1:1");
+        assert_eq!(back.meta["taken_at"], "1970-01-01T00:00:00Z");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn rewrite_replaces_and_leaves_no_temporary_file() {
+        let path = temp("rewrite");
+        write(&path, &tricky(), &meta()).unwrap();
+        let mut smaller = tricky();
+        smaller.users.truncate(1);
+        write(&path, &smaller, &meta()).unwrap();
+        assert_eq!(read(&path).unwrap().dir.users.len(), 1);
+        assert!(!write::tmp_path(&path).exists());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing() {
+        let path = std::env::temp_dir()
+            .join(format!("sa-snap-unit-missing-{}", std::process::id()))
+            .join("nope")
+            .join("t.db");
+        assert!(write(&path, &tricky(), &meta()).is_err());
+        assert!(!path.exists());
+        assert!(!write::tmp_path(&path).exists());
+    }
+
+    #[test]
+    fn other_files_and_versions_are_refused() {
+        let path = temp("refuse");
+        std::fs::write(&path, b"not sqlite at all, just text").unwrap();
+        assert!(read(&path).is_err());
+        write(&path, &tricky(), &meta()).unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = '99' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let e = read(&path).unwrap_err().to_string();
+        assert!(e.contains("version 99"), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn diff_names_every_change_and_nothing_else() {
+        use crate::access::record::Principal;
+        use diff::{ChangeKind, Subject};
+        let old = tricky();
+        assert!(diff::diff(&old, &old).is_empty());
+        let mut new = tricky();
+        // Bob leaves (and with him his membership and what it gave him); an invite arrives;
+        // a role is renamed.
+        new.users.retain(|u| u.id != "u2");
+        if let Some(m) = new.members.get_mut("g1") {
+            m.retain(|m| m.id != "u2");
+        }
+        new.invites.push("late@x.com".into());
+        new.roles[0].name = "Source Boss".into();
+        let changes = diff::diff(&old, &new);
+        let people: Vec<(ChangeKind, String)> = changes
+            .iter()
+            .filter_map(|c| match &c.subject {
+                Subject::Principal(p) => Some((c.change, p.display())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            people,
+            vec![
+                (ChangeKind::Removed, "bob@x.com".to_string()),
+                (ChangeKind::Added, "invite:late@x.com".to_string()),
+            ]
+        );
+        let roles: Vec<(ChangeKind, String)> = changes
+            .iter()
+            .filter_map(|c| match &c.subject {
+                Subject::Role(r) => Some((c.change, r.name.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                (ChangeKind::Removed, "Source Admin".to_string()),
+                (ChangeKind::Added, "Source Boss".to_string()),
+            ]
+        );
+        let bob_grants: Vec<&diff::Change> = changes
+            .iter()
+            .filter(|c| matches!(&c.subject, Subject::Grant(g) if matches!(&g.principal, Principal::User { id, .. } if id == "u2")))
+            .collect();
+        // His membership of Analysts and the Warehouse Admin it gave him.
+        assert_eq!(bob_grants.len(), 2);
+        assert!(bob_grants.iter().all(|c| c.change == ChangeKind::Removed));
+        assert_eq!(changes.len(), 2 + 2 + 2);
+        let json = serde_json::to_value(bob_grants[0]).unwrap();
+        assert_eq!(json["change"], "removed");
+        assert!(json["principal"].is_object() && json.get("via").is_some());
+        assert_eq!(
+            diff::summary(&changes),
+            "1 grant removed, 1 invite added, 1 membership removed, 1 role added, 1 role removed, 1 user removed"
+        );
+    }
+}

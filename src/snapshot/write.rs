@@ -1,0 +1,356 @@
+//! Writes a snapshot atomically: everything goes into `FILE.tmp-<pid>` in one transaction,
+//! and only a committed, closed file is renamed over `FILE`. A reader therefore sees either
+//! the previous snapshot or the complete new one, never a partial one.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, params};
+
+use crate::access::directory::{Directory, function_name, source_name, warehouse_name};
+use crate::access::grants;
+use crate::access::record::Principal;
+use crate::segment::models::{Permission, ResourceType};
+
+use super::SnapshotError;
+use super::schema::{CREATE, SCHEMA_VERSION};
+
+/// Facts about the snapshot itself, stored in the `meta` table.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub tool_version: String,
+    /// Seconds since the Unix epoch when reading started.
+    pub taken_at_unix: i64,
+    pub duration_ms: u64,
+    pub api_url: String,
+}
+
+/// How many rows went in, for the summary `sync` prints.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub users: usize,
+    pub invites: usize,
+    pub groups: usize,
+    pub grants: usize,
+}
+
+pub fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts, SnapshotError> {
+    let tmp = tmp_path(path);
+    let shown = path.display().to_string();
+    // A stale temporary file from a killed run with the same pid is ours to replace.
+    let _ = std::fs::remove_file(&tmp);
+    let result = write_to(&tmp, dir, meta).map_err(|source| SnapshotError::Sqlite {
+        path: shown.clone(),
+        source,
+    });
+    let counts = match result {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&tmp);
+        SnapshotError::Io {
+            path: shown,
+            source,
+        }
+    })?;
+    Ok(counts)
+}
+
+/// Same directory as the target, so the rename cannot cross file systems.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".tmp-{}", std::process::id()));
+    path.with_file_name(name)
+}
+
+fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts> {
+    let mut conn = Connection::open(tmp)?;
+    let tx = conn.transaction()?;
+    tx.execute_batch(CREATE)?;
+    let mut counts = Counts::default();
+    if let Some(w) = &dir.workspace {
+        tx.execute(
+            "INSERT INTO workspace (id, name, slug, api_url) VALUES (?1, ?2, ?3, ?4)",
+            params![w.id, w.name, w.slug, meta.api_url],
+        )?;
+    }
+    {
+        let mut st =
+            tx.prepare("INSERT INTO users (id, name, email, ord) VALUES (?1, ?2, ?3, ?4)")?;
+        for (i, u) in dir.users.iter().enumerate() {
+            st.execute(params![u.id, u.name, u.email, i as i64])?;
+            if let Some(perms) = &u.permissions {
+                insert_permissions(&tx, "user", &u.id, perms)?;
+            }
+        }
+        counts.users = dir.users.len();
+    }
+    {
+        let mut st = tx.prepare("INSERT OR IGNORE INTO invites (email, ord) VALUES (?1, ?2)")?;
+        for (i, e) in dir.invites.iter().enumerate() {
+            st.execute(params![e, i as i64])?;
+        }
+        counts.invites = dir.invites.len();
+    }
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO groups (id, name, member_count, permissions_listed, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut mem = tx.prepare(
+            "INSERT OR IGNORE INTO group_members (group_id, user_id, name, email, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        let mut inv = tx.prepare(
+            "INSERT OR IGNORE INTO group_invites (group_id, email, ord) VALUES (?1, ?2, ?3)",
+        )?;
+        for (i, g) in dir.groups.iter().enumerate() {
+            st.execute(params![
+                g.id,
+                g.name,
+                g.member_count,
+                g.permissions.is_some(),
+                i as i64
+            ])?;
+            if let Some(perms) = &g.permissions {
+                insert_permissions(&tx, "group", &g.id, perms)?;
+            }
+            for (j, m) in dir.members.get(&g.id).into_iter().flatten().enumerate() {
+                mem.execute(params![g.id, m.id, m.name, m.email, j as i64])?;
+            }
+            for (j, e) in dir
+                .group_invites
+                .get(&g.id)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                inv.execute(params![g.id, e, j as i64])?;
+            }
+        }
+        counts.groups = dir.groups.len();
+    }
+    {
+        let mut st =
+            tx.prepare("INSERT INTO roles (id, name, description, ord) VALUES (?1, ?2, ?3, ?4)")?;
+        for (i, r) in dir.roles.iter().enumerate() {
+            st.execute(params![r.id, r.name, r.description, i as i64])?;
+        }
+    }
+    insert_resources(&tx, dir)?;
+    {
+        let mut st = tx.prepare(
+            "INSERT OR IGNORE INTO labels (key, value, description) VALUES (?1, ?2, ?3)",
+        )?;
+        for l in &dir.labels {
+            st.execute(params![l.key, l.value, l.description])?;
+        }
+    }
+    {
+        let mut st = tx.prepare(
+            "INSERT INTO grants (principal_type, principal_id, principal_email, principal_name, role_id, role_name, resource_type, resource_id, resource_name, labels, via_group_id, via_group_name, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for g in grants::iter(dir, &Default::default()) {
+            let (pid, email, name) = match &g.principal {
+                Principal::User { id, email, name } => {
+                    (Some(id.as_str()), Some(email.as_str()), Some(name.as_str()))
+                }
+                Principal::Invite { email } => (None, Some(email.as_str()), None),
+                Principal::Group { id, name } => (Some(id.as_str()), None, Some(name.as_str())),
+            };
+            st.execute(params![
+                g.principal.kind(),
+                pid,
+                email,
+                name,
+                g.role.as_ref().map(|r| &r.id),
+                g.role.as_ref().map(|r| &r.name),
+                g.resource.kind.as_str(),
+                g.resource.id,
+                g.resource.name,
+                json(&g.labels),
+                g.via.as_ref().map(|v| &v.id),
+                g.via.as_ref().map(|v| &v.name),
+                json(&g),
+            ])?;
+            counts.grants += 1;
+        }
+    }
+    let meta_rows: [(&str, String); 7] = [
+        ("schema_version", SCHEMA_VERSION.to_string()),
+        ("tool_version", meta.tool_version.clone()),
+        ("taken_at", rfc3339(meta.taken_at_unix)),
+        (
+            "workspace_id",
+            dir.workspace
+                .as_ref()
+                .map(|w| w.id.clone())
+                .unwrap_or_default(),
+        ),
+        ("duration_ms", meta.duration_ms.to_string()),
+        ("api_url", meta.api_url.clone()),
+        (
+            "spaces_unavailable",
+            dir.resources.spaces_unavailable.clone().unwrap_or_default(),
+        ),
+    ];
+    for (k, v) in meta_rows {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+            params![k, v],
+        )?;
+    }
+    tx.commit()?;
+    conn.close().map_err(|(_, e)| e)?;
+    Ok(counts)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    // Our own plain data types always serialize.
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+pub(crate) fn resource_type_str(t: ResourceType) -> &'static str {
+    crate::access::record::ResourceKind::from(t).as_str()
+}
+
+fn insert_permissions(
+    tx: &rusqlite::Transaction<'_>,
+    principal_type: &str,
+    principal_id: &str,
+    perms: &[Permission],
+) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO permissions (principal_type, principal_id, perm_ord, res_ord, role_id, role_name, resource_type, resource_id, labels, resource_labels_raw, permission_labels_raw) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for (i, p) in perms.iter().enumerate() {
+        let perm_labels = p.labels.as_ref().map(json);
+        if p.resources.is_empty() {
+            // Kept so the permission (and its role name) survives the round trip.
+            st.execute(params![
+                principal_type,
+                principal_id,
+                i as i64,
+                0i64,
+                p.role_id,
+                p.role_name,
+                None::<String>,
+                None::<String>,
+                "[]",
+                None::<String>,
+                perm_labels
+            ])?;
+        }
+        for (j, r) in p.resources.iter().enumerate() {
+            let effective = crate::access::plan::resource_labels(p, r);
+            st.execute(params![
+                principal_type,
+                principal_id,
+                i as i64,
+                j as i64,
+                p.role_id,
+                p.role_name,
+                resource_type_str(r.resource_type),
+                r.id,
+                json(&effective),
+                r.labels.as_ref().map(json),
+                perm_labels
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_resources(tx: &rusqlite::Transaction<'_>, dir: &Directory) -> rusqlite::Result<()> {
+    let mut st = tx.prepare(
+        "INSERT OR IGNORE INTO resources (type, id, name, slug, labels, raw, ord) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let r = &dir.resources;
+    for (i, s) in r.sources.iter().enumerate() {
+        st.execute(params![
+            "source",
+            s.id,
+            source_name(s),
+            s.slug,
+            json(&s.labels),
+            json(s),
+            i as i64
+        ])?;
+    }
+    for (i, w) in r.warehouses.iter().enumerate() {
+        st.execute(params![
+            "warehouse",
+            w.id,
+            warehouse_name(w),
+            None::<String>,
+            "[]",
+            json(w),
+            i as i64
+        ])?;
+    }
+    for (i, f) in r.functions.iter().enumerate() {
+        st.execute(params![
+            "function",
+            f.id,
+            function_name(f),
+            None::<String>,
+            "[]",
+            json(f),
+            i as i64
+        ])?;
+    }
+    for (i, s) in r.spaces.iter().enumerate() {
+        st.execute(params![
+            "space",
+            s.id,
+            s.name,
+            s.slug,
+            "[]",
+            json(s),
+            i as i64
+        ])?;
+    }
+    Ok(())
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` without a date crate (civil-from-days, Howard Hinnant).
+pub fn rfc3339(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_known_instants() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_764_115_200 + 3661), "2025-11-26T01:01:01Z");
+    }
+
+    #[test]
+    fn tmp_is_next_to_the_target() {
+        let t = tmp_path(Path::new("/a/b/snap.db"));
+        assert_eq!(t.parent(), Some(Path::new("/a/b")));
+        assert!(t.to_string_lossy().starts_with("/a/b/snap.db.tmp-"));
+    }
+}
