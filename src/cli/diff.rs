@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::Args;
 
-use crate::access::Directory;
+use crate::access::{Directory, GrantRecord};
 use crate::output::Tabular;
 use crate::snapshot::diff::{self, Change, Subject};
 
@@ -114,23 +114,10 @@ impl Tabular for Change {
     }
 
     fn csv_headers() -> Vec<&'static str> {
-        vec![
-            "change",
-            "kind",
-            "principal_type",
-            "principal_id",
-            "principal_email",
-            "principal_name",
-            "role_id",
-            "role_name",
-            "resource_type",
-            "resource_id",
-            "resource_name",
-            "labels",
-            "via_type",
-            "via_id",
-            "via_name",
-        ]
+        // The grant record's own columns, so a diff row lines up with `list grants` CSV.
+        let mut h = vec!["change", "kind"];
+        h.extend(GrantRecord::csv_headers());
+        h
     }
 
     fn csv_row(&self) -> Vec<String> {
