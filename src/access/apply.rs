@@ -43,7 +43,7 @@ fn key(p: &Principal) -> String {
 }
 
 /// A principal's permissions as Segment holds them now.
-async fn read_perms(client: &Client, p: &Principal) -> Result<Vec<Permission>, Error> {
+pub(crate) async fn read_perms(client: &Client, p: &Principal) -> Result<Vec<Permission>, Error> {
     Ok(match p {
         Principal::User { id, .. } => client.user(id).await?.permissions,
         Principal::Group { id, .. } => client.group(id).await?.permissions,
@@ -524,14 +524,6 @@ async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resul
     })
 }
 
-fn transient(e: &Error) -> bool {
-    match e {
-        Error::Network { .. } | Error::Timeout { .. } => true,
-        Error::Api { status, .. } => matches!(status, 500 | 502 | 503 | 504),
-        _ => false,
-    }
-}
-
 /// How many times a revoke re-reads and rewrites after an ambiguous failure.
 const REVOKE_ATTEMPTS: u32 = 4;
 
@@ -642,7 +634,7 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
                     }),
                 });
             }
-            Err(e) if transient(&e) => last_error = e.to_string(),
+            Err(e) if e.is_ambiguous() => last_error = e.to_string(),
             Err(e) => return Err(Failed::nothing_written(e.to_string())),
         }
     }

@@ -63,12 +63,7 @@ async fn undo_inner(
             before,
             after,
         } => {
-            let current = match principal {
-                Principal::User { id, .. } => client.user(id).await?.permissions,
-                Principal::Group { id, .. } => client.group(id).await?.permissions,
-                Principal::Invite { .. } => None,
-            }
-            .unwrap_or_default();
+            let current = super::apply::read_perms(client, principal).await?;
             if same_bindings(&current, before) {
                 return Ok((
                     row(

@@ -307,16 +307,6 @@ impl Client {
         .await
     }
 
-    /// Replaces all of a user's permissions.
-    pub async fn replace_user_permissions(
-        &self,
-        user_id: &str,
-        permissions: &[PermissionInput],
-    ) -> Result<Vec<AccessPermission>> {
-        self.permissions_write(Method::PUT, &["users", user_id, "permissions"], permissions)
-            .await
-    }
-
     pub async fn add_group_permissions(
         &self,
         group_id: &str,
@@ -330,23 +320,10 @@ impl Client {
         .await
     }
 
-    pub async fn replace_group_permissions(
-        &self,
-        group_id: &str,
-        permissions: &[PermissionInput],
-    ) -> Result<Vec<AccessPermission>> {
-        self.permissions_write(
-            Method::PUT,
-            &["groups", group_id, "permissions"],
-            permissions,
-        )
-        .await
-    }
-
-    /// Replaces a user's permissions without retrying after an ambiguous failure (5xx, reset,
-    /// timeout). A retried PUT re-sends a list computed from an earlier read, so a change made
-    /// by someone else during the backoff would be overwritten; callers that care (revoke)
-    /// re-read and re-plan instead of resending.
+    /// Replaces all of a user's permissions, without retrying after an ambiguous failure (5xx,
+    /// reset, timeout). A retried PUT would re-send a list computed from an earlier read, so a
+    /// change made by someone else during the backoff would be overwritten; that is why the
+    /// client offers no retrying replace, and callers (revoke, undo) re-read and re-plan.
     pub async fn replace_user_permissions_once(
         &self,
         user_id: &str,
