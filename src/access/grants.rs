@@ -29,6 +29,16 @@ pub struct ResourceMatch {
     pub labels: Vec<LabelRef>,
 }
 
+impl From<super::resolve::ResolvedResource> for ResourceMatch {
+    fn from(r: super::resolve::ResolvedResource) -> ResourceMatch {
+        ResourceMatch {
+            kind: r.kind,
+            id: r.id,
+            labels: r.labels,
+        }
+    }
+}
+
 impl GrantFilter {
     pub fn matches(&self, g: &GrantRecord) -> bool {
         if let Some(uid) = &self.user_id

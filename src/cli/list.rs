@@ -4,7 +4,7 @@ use std::io::Write;
 
 use clap::{Args, Subcommand};
 
-use crate::access::grants::{self, GrantFilter, ResourceMatch};
+use crate::access::grants::{self, GrantFilter};
 use crate::access::record::Principal;
 use crate::access::views::{self, InviteRow, WorkspaceInfo};
 use crate::access::{Directory, Need, resolve};
@@ -275,12 +275,7 @@ async fn load_for_grants(
         filter.role_id = Some(resolve::role(&roles, role)?.id.clone());
     }
     if let Some(res) = &args.resource {
-        let r = resolve::resource(&dir, res)?;
-        filter.resource = Some(ResourceMatch {
-            kind: r.kind,
-            id: r.id,
-            labels: r.labels,
-        });
+        filter.resource = Some(resolve::resource(&dir, res)?.into());
     }
     if let Some(why) = &dir.resources.spaces_unavailable {
         ctx.note(&format!("note: space names unavailable: {why}"));
@@ -403,12 +398,7 @@ pub(crate) fn offline_filter(dir: &Directory, args: &GrantsArgs) -> Result<Grant
         filter.role_id = Some(resolve::role(&dir.roles, role)?.id.clone());
     }
     if let Some(res) = &args.resource {
-        let r = resolve::resource(dir, res)?;
-        filter.resource = Some(ResourceMatch {
-            kind: r.kind,
-            id: r.id,
-            labels: r.labels,
-        });
+        filter.resource = Some(resolve::resource(dir, res)?.into());
     }
     Ok(filter)
 }
