@@ -7,6 +7,8 @@
 //! All figures come from one run so their ratios are comparable on a noisy machine.
 //!
 //! Options (after `--`): `--quick` skips the sequential baseline (about three minutes).
+// Peak memory of the child comes from getrusage(2), which only libc offers.
+#![allow(unsafe_code)]
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -25,14 +27,17 @@ fn control(emu: &BlockingEmulator, method: reqwest::Method, path: &str) -> Value
         .build()
         .expect("runtime");
     rt.block_on(async {
-        reqwest::Client::new()
-            .request(method, format!("{}{path}", emu.url()))
-            .send()
-            .await
-            .expect("control endpoint")
-            .json::<Value>()
-            .await
-            .unwrap_or(Value::Null)
+        {
+            segment_access::segment::tls::install_provider();
+            reqwest::Client::new()
+        }
+        .request(method, format!("{}{path}", emu.url()))
+        .send()
+        .await
+        .expect("control endpoint")
+        .json::<Value>()
+        .await
+        .unwrap_or(Value::Null)
     })
 }
 

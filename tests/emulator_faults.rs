@@ -150,22 +150,28 @@ fn blocking_emulator_serves_and_stops_on_drop() {
         .build()
         .unwrap();
     let status = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{url}/"))
-            .bearer_auth(OWNER)
-            .send()
-            .await
-            .unwrap()
-            .status()
+        {
+            segment_access::segment::tls::install_provider();
+            reqwest::Client::new()
+        }
+        .get(format!("{url}/"))
+        .bearer_auth(OWNER)
+        .send()
+        .await
+        .unwrap()
+        .status()
     });
     assert_eq!(status, 200);
     drop(emu);
     let after = rt.block_on(async {
-        reqwest::Client::new()
-            .get(format!("{url}/"))
-            .timeout(Duration::from_secs(2))
-            .send()
-            .await
+        {
+            segment_access::segment::tls::install_provider();
+            reqwest::Client::new()
+        }
+        .get(format!("{url}/"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
     });
     assert!(after.is_err(), "the port is closed after drop");
 }

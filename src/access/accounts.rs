@@ -5,6 +5,7 @@
 use crate::segment::Client;
 use crate::segment::models::{InviteInput, InvitePermission, PermissionResource, User};
 
+use super::change::{ChangePlan, Ledger, stop_reason};
 use super::directory::Directory;
 use super::grants::{self, GrantFilter};
 use super::journal::Change;
@@ -13,14 +14,14 @@ use super::record::{GrantRecord, Principal};
 
 /// One email or user and what will happen to it.
 #[derive(Debug, Clone)]
-pub struct Planned {
+pub(crate) struct Planned {
     pub key: String,
     pub status: Status,
     pub message: String,
 }
 
 /// A plausible email address: something@something, without spaces. Segment checks the rest.
-pub fn check_email(s: &str) -> Result<String, String> {
+pub(crate) fn check_email(s: &str) -> Result<String, String> {
     let e = s.trim();
     match e.split_once('@') {
         Some((local, domain))
@@ -36,7 +37,7 @@ pub fn check_email(s: &str) -> Result<String, String> {
 }
 
 /// Which emails to invite: people already in the workspace or already invited are no-ops.
-pub fn plan_invites(dir: &Directory, emails: &[String]) -> Vec<Planned> {
+fn plan_invites(dir: &Directory, emails: &[String]) -> Vec<Planned> {
     let mut seen = std::collections::HashSet::new();
     emails
         .iter()
@@ -70,7 +71,7 @@ pub fn plan_invites(dir: &Directory, emails: &[String]) -> Vec<Planned> {
 }
 
 /// The invite permissions for a set of bindings, grouped by role as Segment expects.
-pub fn invite_permissions(bindings: &[Binding]) -> Vec<InvitePermission> {
+fn invite_permissions(bindings: &[Binding]) -> Vec<InvitePermission> {
     let mut out: Vec<InvitePermission> = Vec::new();
     for b in bindings {
         let resource = PermissionResource {
@@ -99,8 +100,106 @@ pub fn invite_permissions(bindings: &[Binding]) -> Vec<InvitePermission> {
     out
 }
 
+/// Invitations to send, with the bindings they carry.
+pub(crate) struct InvitePlan {
+    pub plans: Vec<Planned>,
+    pub bindings: Vec<Binding>,
+    pub workspace_id: String,
+}
+
+impl InvitePlan {
+    pub(crate) fn new(dir: &Directory, emails: &[String], bindings: Vec<Binding>) -> InvitePlan {
+        InvitePlan {
+            plans: plan_invites(dir, emails),
+            bindings,
+            workspace_id: workspace_id(dir),
+        }
+    }
+}
+
+fn workspace_id(dir: &Directory) -> String {
+    dir.workspace
+        .as_ref()
+        .map(|w| w.id.clone())
+        .unwrap_or_default()
+}
+
+fn pending(plans: &[Planned]) -> usize {
+    plans.iter().filter(|p| p.status == Status::Planned).count()
+}
+
+impl ChangePlan for InvitePlan {
+    fn command(&self) -> &'static str {
+        "invite"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let grants: Vec<String> = self.bindings.iter().map(|b| b.display()).collect();
+        self.plans
+            .iter()
+            .map(|p| match p.status {
+                Status::Planned if !grants.is_empty() => {
+                    format!("+ invite {} with {}", p.key, grants.join(", "))
+                }
+                Status::Planned => format!("+ invite {}", p.key),
+                _ => format!("  {}: {}", p.key, p.message),
+            })
+            .collect()
+    }
+
+    fn pending(&self) -> usize {
+        pending(&self.plans)
+    }
+
+    fn preview(&self) -> Vec<ChangeResult> {
+        self.plans
+            .iter()
+            .map(|p| result(&p.key, "invite", p.status, &p.message))
+            .collect()
+    }
+
+    fn question(&self) -> String {
+        format!("Invite {} people?", self.pending())
+    }
+
+    fn workspace_id(&self) -> String {
+        self.workspace_id.clone()
+    }
+
+    async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult> {
+        if let Some(why) = stop_reason(ledger, None) {
+            return skipped(&self.plans, "invite", &why);
+        }
+        let permissions = invite_permissions(&self.bindings);
+        let (results, changes) = apply_invites(client, &self.plans, &permissions).await;
+        land_all(ledger, changes);
+        results
+    }
+}
+
+/// Every planned item reported as skipped, for a plan stopped before its first write.
+fn skipped(plans: &[Planned], action: &str, why: &str) -> Vec<ChangeResult> {
+    plans
+        .iter()
+        .map(|p| match p.status {
+            Status::Planned => result(&p.key, action, Status::Skipped, why),
+            s => result(&p.key, action, s, &p.message),
+        })
+        .collect()
+}
+
+/// Records changes that landed together (one request for all of them). A ledger failure here
+/// cannot stop anything: the request already went.
+fn land_all(ledger: &mut dyn Ledger, changes: Vec<Change>) {
+    for c in changes {
+        if let Err(e) = ledger.landed(c) {
+            tracing::warn!("could not journal a change: {e}");
+        }
+    }
+}
+
 /// Sends one `POST /invites` for every planned email.
-pub async fn apply_invites(
+async fn apply_invites(
     client: &Client,
     plans: &[Planned],
     permissions: &[InvitePermission],
@@ -154,7 +253,7 @@ pub async fn apply_invites(
 }
 
 /// Which invites to withdraw, with the groups each sits in (so undo can put them back).
-pub fn plan_revoke_invites(dir: &Directory, emails: &[String]) -> Vec<(Planned, Vec<GroupRef>)> {
+fn plan_revoke_invites(dir: &Directory, emails: &[String]) -> Vec<(Planned, Vec<GroupRef>)> {
     let mut seen = std::collections::HashSet::new();
     emails
         .iter()
@@ -202,8 +301,71 @@ pub fn plan_revoke_invites(dir: &Directory, emails: &[String]) -> Vec<(Planned, 
         .collect()
 }
 
+/// Invites to withdraw.
+pub(crate) struct RevokeInvitePlan {
+    pub plans: Vec<(Planned, Vec<GroupRef>)>,
+    pub workspace_id: String,
+}
+
+impl RevokeInvitePlan {
+    pub(crate) fn new(dir: &Directory, emails: &[String]) -> RevokeInvitePlan {
+        RevokeInvitePlan {
+            plans: plan_revoke_invites(dir, emails),
+            workspace_id: workspace_id(dir),
+        }
+    }
+}
+
+impl ChangePlan for RevokeInvitePlan {
+    fn command(&self) -> &'static str {
+        "revoke-invite"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        self.plans
+            .iter()
+            .map(|(p, _)| match p.status {
+                Status::Planned => format!("- {}: {}", p.key, p.message),
+                _ => format!("  {}: {}", p.key, p.message),
+            })
+            .collect()
+    }
+
+    fn pending(&self) -> usize {
+        self.plans
+            .iter()
+            .filter(|(p, _)| p.status == Status::Planned)
+            .count()
+    }
+
+    fn preview(&self) -> Vec<ChangeResult> {
+        self.plans
+            .iter()
+            .map(|(p, _)| result(&p.key, "revoke-invite", p.status, &p.message))
+            .collect()
+    }
+
+    fn question(&self) -> String {
+        format!("Withdraw {} invites?", self.pending())
+    }
+
+    fn workspace_id(&self) -> String {
+        self.workspace_id.clone()
+    }
+
+    async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult> {
+        if let Some(why) = stop_reason(ledger, None) {
+            let plans: Vec<Planned> = self.plans.iter().map(|(p, _)| p.clone()).collect();
+            return skipped(&plans, "revoke-invite", &why);
+        }
+        let (results, changes) = apply_revoke_invites(client, &self.plans).await;
+        land_all(ledger, changes);
+        results
+    }
+}
+
 /// One `DELETE /invites` for every planned email.
-pub async fn apply_revoke_invites(
+async fn apply_revoke_invites(
     client: &Client,
     plans: &[(Planned, Vec<GroupRef>)],
 ) -> (Vec<ChangeResult>, Vec<Change>) {
@@ -267,7 +429,7 @@ pub async fn apply_revoke_invites(
 
 /// Everything a user holds (directly, through groups, and memberships), read fresh: what
 /// removing them takes away.
-pub async fn user_losses(
+async fn user_losses(
     client: &Client,
     base: &Directory,
     user: &User,
@@ -282,8 +444,104 @@ pub async fn user_losses(
     Ok((dir, records))
 }
 
+/// Users to remove, each with everything they would lose.
+pub(crate) struct RemoveUserPlan {
+    pub targets: Vec<(User, Directory, Vec<GrantRecord>)>,
+    pub workspace_id: String,
+}
+
+impl ChangePlan for RemoveUserPlan {
+    fn command(&self) -> &'static str {
+        "remove-user"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (user, _, losses) in &self.targets {
+            lines.push(format!("- remove {} ({}), who loses:", user.email, user.id));
+            if losses.is_empty() {
+                lines.push("    nothing but their membership of the workspace".to_string());
+            }
+            for g in losses {
+                let role = g.role.as_ref().map_or("member of", |r| r.name.as_str());
+                let labels = if g.labels.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", g.labels_display())
+                };
+                let via = g
+                    .via
+                    .as_ref()
+                    .map(|v| format!(" (through group:{})", v.name))
+                    .unwrap_or_default();
+                lines.push(format!("    {role} {}{labels}{via}", g.resource.display()));
+            }
+        }
+        lines
+    }
+
+    fn pending(&self) -> usize {
+        self.targets.len()
+    }
+
+    fn preview(&self) -> Vec<ChangeResult> {
+        self.targets
+            .iter()
+            .map(|(u, _, _)| result(&u.email, "remove-user", Status::Planned, "will be removed"))
+            .collect()
+    }
+
+    fn question(&self) -> String {
+        format!("Remove {} users from the workspace?", self.targets.len())
+    }
+
+    fn workspace_id(&self) -> String {
+        self.workspace_id.clone()
+    }
+
+    async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult> {
+        if let Some(why) = stop_reason(ledger, None) {
+            return self
+                .targets
+                .iter()
+                .map(|(u, _, _)| result(&u.email, "remove-user", Status::Skipped, &why))
+                .collect();
+        }
+        let users: Vec<(User, Directory)> = self
+            .targets
+            .iter()
+            .map(|(u, d, _)| (u.clone(), d.clone()))
+            .collect();
+        let (results, changes) = apply_remove_users(client, &users).await;
+        land_all(ledger, changes);
+        results
+    }
+}
+
+impl RemoveUserPlan {
+    /// Resolves each user and reads everything they hold, fresh.
+    pub(crate) async fn new(
+        client: &Client,
+        dir: &Directory,
+        users: &[&User],
+    ) -> Result<RemoveUserPlan, crate::segment::Error> {
+        let mut targets: Vec<(User, Directory, Vec<GrantRecord>)> = Vec::new();
+        for user in users {
+            if targets.iter().any(|(t, _, _)| t.id == user.id) {
+                continue;
+            }
+            let (theirs, losses) = user_losses(client, dir, user).await?;
+            targets.push(((*user).clone(), theirs, losses));
+        }
+        Ok(RemoveUserPlan {
+            targets,
+            workspace_id: workspace_id(dir),
+        })
+    }
+}
+
 /// One `DELETE /users` for all the users, journaled with what each held directly.
-pub async fn apply_remove_users(
+async fn apply_remove_users(
     client: &Client,
     users: &[(User, Directory)],
 ) -> (Vec<ChangeResult>, Vec<Change>) {
@@ -337,7 +595,7 @@ pub async fn apply_remove_users(
     (results, changes)
 }
 
-pub fn result(principal: &str, action: &str, status: Status, message: &str) -> ChangeResult {
+pub(crate) fn result(principal: &str, action: &str, status: Status, message: &str) -> ChangeResult {
     ChangeResult {
         principal: principal.to_string(),
         action: action.to_string(),

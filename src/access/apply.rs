@@ -5,13 +5,15 @@
 use crate::segment::models::{Permission, UserGroup};
 use crate::segment::{Client, Error};
 
+use super::change::{ChangePlan, Ledger, stop_reason};
+use super::directory::{Directory, ResourceNames};
 use super::journal::Change;
 use super::plan::{self, Action, Binding, ChangeResult, GroupRef, Item, PermPlan, Status, Want};
 use super::record::Principal;
 
 /// Asked-for changes of one principal, with what it holds now.
 #[derive(Debug)]
-pub struct PrincipalWork {
+pub(crate) struct PrincipalWork {
     pub principal: Principal,
     /// Indexes into `Prepared::wants`.
     binds: Vec<usize>,
@@ -21,17 +23,24 @@ pub struct PrincipalWork {
 
 /// Every change, planned against a fresh read.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub action: Action,
     pub wants: Vec<Want>,
     /// Per want: decided before applying (noop, failed, skipped), or `None` when still to do.
     decided: Vec<Option<(Status, String)>>,
     pub principals: Vec<PrincipalWork>,
+    names: ResourceNames,
+    workspace_id: String,
+    shape: Shape,
 }
 
-pub struct Outcome {
-    pub results: Vec<ChangeResult>,
-    pub changes: Vec<Change>,
+/// How a set of changes is applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Shape {
+    /// A batch (a file of records) reports partial failure as exit 3 instead of failing.
+    pub batch: bool,
+    /// Stop at the first failure; the rest are reported as skipped.
+    pub fail_fast: bool,
 }
 
 fn key(p: &Principal) -> String {
@@ -76,14 +85,17 @@ fn email_of(p: &Principal) -> Option<&str> {
     }
 }
 
-/// Groups the changes by principal and plans each against what it holds now. `groups` (with
-/// their permissions) explain revokes of grants a user holds only through a group.
-pub async fn prepare(
+/// Groups the changes by principal and plans each against what it holds now. The directory's
+/// groups (with their permissions) explain revokes of grants a user holds only through a group;
+/// its resources name what the plan shows.
+pub(crate) async fn prepare(
     client: &Client,
     action: Action,
     wants: Vec<Want>,
-    groups: &[UserGroup],
+    dir: &Directory,
+    shape: Shape,
 ) -> Prepared {
+    let groups = &dir.groups;
     let mut decided: Vec<Option<(Status, String)>> = vec![None; wants.len()];
     let mut principals: Vec<PrincipalWork> = Vec::new();
     for (i, w) in wants.iter().enumerate() {
@@ -129,6 +141,13 @@ pub async fn prepare(
         wants,
         decided,
         principals,
+        names: ResourceNames::of(dir),
+        workspace_id: dir
+            .workspace
+            .as_ref()
+            .map(|w| w.id.clone())
+            .unwrap_or_default(),
+        shape,
     }
 }
 
@@ -280,14 +299,35 @@ async fn not_held(
     }
 }
 
-impl Prepared {
-    /// Changes still to apply.
-    pub fn pending(&self) -> usize {
+impl ChangePlan for Prepared {
+    fn command(&self) -> &'static str {
+        match self.action {
+            Action::Grant => "grant",
+            Action::Revoke => "revoke",
+        }
+    }
+
+    fn heading(&self) -> &'static str {
+        "plan (- removed, + added, kept lines unmarked):"
+    }
+
+    fn pending(&self) -> usize {
         self.decided.iter().filter(|d| d.is_none()).count()
     }
 
-    /// The report as it stands: pending changes as `planned`.
-    pub fn preview(&self) -> Vec<ChangeResult> {
+    fn question(&self) -> String {
+        format!("Apply {} change(s)?", self.pending())
+    }
+
+    fn workspace_id(&self) -> String {
+        self.workspace_id.clone()
+    }
+
+    fn batch(&self) -> bool {
+        self.shape.batch
+    }
+
+    fn preview(&self) -> Vec<ChangeResult> {
         self.wants
             .iter()
             .zip(&self.decided)
@@ -298,9 +338,8 @@ impl Prepared {
             .collect()
     }
 
-    /// Before/after lines per principal with something to change, for people, with resource
-    /// names from `dir`.
-    pub fn describe(&self, dir: &super::Directory) -> Vec<String> {
+    /// Before/after lines per principal with something to change.
+    fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         for work in &self.principals {
             let pending_binds = work.binds.iter().any(|&i| self.decided[i].is_none());
@@ -315,8 +354,7 @@ impl Prepared {
             }
             out.push(format!("{}:", work.principal.display()));
             if pending_binds && let Some(p) = &work.perm_plan {
-                let lines =
-                    plan::diff_lines(&p.before, &p.after, &|t, id| dir.resource_name(t, id));
+                let lines = plan::diff_lines(&p.before, &p.after, &|t, id| self.names.get(t, id));
                 if lines.is_empty() {
                     out.push("  (no permissions)".to_string());
                 }
@@ -334,10 +372,11 @@ impl Prepared {
     }
 
     /// Applies what is pending, principal by principal. With `fail_fast`, the first failure
-    /// stops the rest, which are reported as skipped.
-    pub async fn apply(mut self, client: &Client, fail_fast: bool) -> Outcome {
-        let mut changes = Vec::new();
-        let mut stopped = false;
+    /// stops the rest, which are reported as skipped; so does a ledger that cannot record or a
+    /// stop request.
+    async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult> {
+        let mut stopped: Option<String> = None;
+        let mut ledger_failed: Option<String> = None;
         let works = std::mem::take(&mut self.principals);
         for work in &works {
             let pending: Vec<usize> = work
@@ -346,9 +385,12 @@ impl Prepared {
                 .copied()
                 .filter(|&i| self.decided[i].is_none())
                 .collect();
+            if stopped.is_none() {
+                stopped = stop_reason(ledger, ledger_failed.as_deref());
+            }
             if !pending.is_empty() {
-                if stopped {
-                    skip(&mut self.decided, &pending);
+                if let Some(why) = &stopped {
+                    skip(&mut self.decided, &pending, why);
                 } else {
                     let asked: Vec<Binding> = pending
                         .iter()
@@ -371,7 +413,7 @@ impl Prepared {
                                 });
                             }
                             if let Some(c) = done.change {
-                                changes.push(c);
+                                record(c, ledger, &mut ledger_failed);
                             }
                         }
                         Err(f) => {
@@ -379,9 +421,14 @@ impl Prepared {
                             // A write that landed is journaled even when it could not be
                             // verified, so it is reported and `undo` can put it back.
                             if let Some(c) = f.change {
-                                changes.push(c);
+                                record(c, ledger, &mut ledger_failed);
                             }
-                            stopped = fail_fast;
+                            if self.shape.fail_fast {
+                                stopped = Some(
+                                    "not attempted: an earlier change failed (--fail-fast)"
+                                        .to_string(),
+                                );
+                            }
                         }
                     }
                 }
@@ -390,8 +437,11 @@ impl Prepared {
                 if self.decided[i].is_some() {
                     continue;
                 }
-                if stopped {
-                    skip(&mut self.decided, &[i]);
+                if stopped.is_none() {
+                    stopped = stop_reason(ledger, ledger_failed.as_deref());
+                }
+                if let Some(why) = &stopped {
+                    skip(&mut self.decided, &[i], why);
                     continue;
                 }
                 let Some(g) = group_of(&self.wants[i]).cloned() else {
@@ -400,28 +450,27 @@ impl Prepared {
                 match membership(client, self.action, &work.principal, &g).await {
                     Ok(c) => {
                         self.decided[i] = Some((Status::Applied, String::new()));
-                        changes.push(c);
+                        record(c, ledger, &mut ledger_failed);
                     }
                     Err(e) => {
                         self.decided[i] = Some((Status::Failed, e.to_string()));
-                        stopped = fail_fast;
+                        if self.shape.fail_fast {
+                            stopped = Some(
+                                "not attempted: an earlier change failed (--fail-fast)".to_string(),
+                            );
+                        }
                     }
                 }
             }
         }
-        Outcome {
-            results: self.preview(),
-            changes,
-        }
+        self.principals = works;
+        self.preview()
     }
 }
 
-fn skip(decided: &mut [Option<(Status, String)>], idx: &[usize]) {
+fn skip(decided: &mut [Option<(Status, String)>], idx: &[usize], why: &str) {
     for &i in idx {
-        decided[i] = Some((
-            Status::Skipped,
-            "not attempted: an earlier change failed (--fail-fast)".to_string(),
-        ));
+        decided[i] = Some((Status::Skipped, why.to_string()));
     }
 }
 
@@ -459,6 +508,13 @@ impl Failed {
                 after,
             }),
         }
+    }
+}
+
+/// Hands a landed change to the ledger, keeping the first failure to record one.
+fn record(c: Change, ledger: &mut dyn Ledger, failed: &mut Option<String>) {
+    if let Err(e) = ledger.landed(c) {
+        failed.get_or_insert(e);
     }
 }
 
@@ -672,6 +728,6 @@ async fn membership(
 }
 
 /// Every binding a user or group holds directly now (for `revoke --all`).
-pub async fn direct_bindings(client: &Client, p: &Principal) -> Result<Vec<Binding>, Error> {
+pub(crate) async fn direct_bindings(client: &Client, p: &Principal) -> Result<Vec<Binding>, Error> {
     Ok(plan::bindings(&read_perms(client, p).await?))
 }

@@ -5,14 +5,14 @@ use super::record::GrantRecord;
 
 /// A record and the line it starts on.
 #[derive(Debug, Clone)]
-pub struct Numbered {
+pub(crate) struct Numbered {
     pub line: usize,
     pub record: GrantRecord,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{}", summary(.0))]
-pub struct BatchError(pub Vec<(usize, String)>);
+pub(crate) struct BatchError(pub Vec<(usize, String)>);
 
 fn summary(errors: &[(usize, String)]) -> String {
     let mut s = errors
@@ -28,7 +28,7 @@ fn summary(errors: &[(usize, String)]) -> String {
 }
 
 /// Parses NDJSON (one record per line, blank lines ignored) or a JSON array of records.
-pub fn parse(text: &str) -> Result<Vec<Numbered>, BatchError> {
+pub(crate) fn parse(text: &str) -> Result<Vec<Numbered>, BatchError> {
     if text.trim_start().starts_with('[') {
         parse_array(text)
     } else {

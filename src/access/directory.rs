@@ -12,19 +12,19 @@ use crate::segment::models::*;
 use crate::segment::{Client, Error};
 
 /// Reports loading progress; the CLI shows it as a bar on a terminal.
-pub trait Progress: Send + Sync {
+pub(crate) trait Progress: Send + Sync {
     /// More work became known (e.g. one request per user, once the user list is in).
     fn add_work(&self, _n: u64) {}
     fn done(&self, _n: u64) {}
 }
 
 /// No progress display.
-pub struct Quiet;
+pub(crate) struct Quiet;
 impl Progress for Quiet {}
 
 /// The resources a permission can point at, by kind.
 #[derive(Debug, Clone, Default)]
-pub struct Resources {
+pub(crate) struct Resources {
     pub sources: Vec<Source>,
     pub warehouses: Vec<Warehouse>,
     pub functions: Vec<Function>,
@@ -35,7 +35,7 @@ pub struct Resources {
 }
 
 /// The function kinds `GET /functions` must be asked for one by one.
-pub const FUNCTION_KINDS: [&str; 4] = [
+pub(crate) const FUNCTION_KINDS: [&str; 4] = [
     "SOURCE",
     "DESTINATION",
     "INSERT_SOURCE",
@@ -43,7 +43,7 @@ pub const FUNCTION_KINDS: [&str; 4] = [
 ];
 
 #[derive(Debug, Clone, Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     pub workspace: Option<Workspace>,
     /// With permissions when loaded for grants.
     pub users: Vec<User>,
@@ -61,7 +61,7 @@ pub struct Directory {
 
 /// What to load. Each flag costs requests; callers ask for what their question needs.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Need {
+pub(crate) struct Need {
     pub workspace: bool,
     pub users: bool,
     /// `GET /users/{id}` for every user (one request each).
@@ -77,7 +77,7 @@ pub struct Need {
 
 impl Need {
     /// Everything a full grant audit needs.
-    pub fn everything() -> Need {
+    pub(crate) fn everything() -> Need {
         Need {
             workspace: true,
             users: true,
@@ -94,7 +94,7 @@ impl Need {
 
 impl Directory {
     /// Loads what `need` asks for, concurrently.
-    pub async fn load(
+    pub(crate) async fn load(
         client: &Client,
         need: Need,
         progress: Arc<dyn Progress>,
@@ -201,7 +201,11 @@ impl Directory {
     /// Keeps only what one user's access depends on: that user, with permissions read fresh,
     /// and the groups they belong to, each listing just them as a member. Two requests,
     /// however large the workspace.
-    pub async fn narrow_to_user(&mut self, client: &Client, user_id: &str) -> Result<(), Error> {
+    pub(crate) async fn narrow_to_user(
+        &mut self,
+        client: &Client,
+        user_id: &str,
+    ) -> Result<(), Error> {
         let (full, their_groups) =
             tokio::try_join!(client.user(user_id), client.user_groups(user_id))?;
         let member = MinimalUser {
@@ -222,16 +226,16 @@ impl Directory {
         Ok(())
     }
 
-    pub fn group(&self, id: &str) -> Option<&UserGroup> {
+    pub(crate) fn group(&self, id: &str) -> Option<&UserGroup> {
         self.groups.iter().find(|g| g.id == id)
     }
 
-    pub fn user(&self, id: &str) -> Option<&User> {
+    pub(crate) fn user(&self, id: &str) -> Option<&User> {
         self.users.iter().find(|u| u.id == id)
     }
 
     /// The display name of a resource a permission points at, if Segment still lists it.
-    pub fn resource_name(&self, t: ResourceType, id: &str) -> Option<String> {
+    pub(crate) fn resource_name(&self, t: ResourceType, id: &str) -> Option<String> {
         let r = &self.resources;
         match t {
             ResourceType::Workspace => self
@@ -247,7 +251,39 @@ impl Directory {
     }
 }
 
-pub fn source_name(s: &Source) -> String {
+/// The display names of every resource a permission can point at, kept by a plan that is shown
+/// after the directory it was made from is gone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ResourceNames(HashMap<(ResourceType, String), String>);
+
+impl ResourceNames {
+    pub(crate) fn of(dir: &Directory) -> ResourceNames {
+        let r = &dir.resources;
+        let mut m = HashMap::new();
+        if let Some(w) = &dir.workspace {
+            m.insert((ResourceType::Workspace, w.id.clone()), w.name.clone());
+        }
+        for s in &r.sources {
+            m.insert((ResourceType::Source, s.id.clone()), source_name(s));
+        }
+        for w in &r.warehouses {
+            m.insert((ResourceType::Warehouse, w.id.clone()), warehouse_name(w));
+        }
+        for f in &r.functions {
+            m.insert((ResourceType::Function, f.id.clone()), function_name(f));
+        }
+        for s in &r.spaces {
+            m.insert((ResourceType::Space, s.id.clone()), s.name.clone());
+        }
+        ResourceNames(m)
+    }
+
+    pub(crate) fn get(&self, t: ResourceType, id: &str) -> Option<String> {
+        self.0.get(&(t, id.to_string())).cloned()
+    }
+}
+
+pub(crate) fn source_name(s: &Source) -> String {
     s.name
         .as_deref()
         .filter(|n| !n.is_empty())
@@ -255,11 +291,11 @@ pub fn source_name(s: &Source) -> String {
         .to_string()
 }
 
-pub fn warehouse_name(w: &Warehouse) -> String {
+pub(crate) fn warehouse_name(w: &Warehouse) -> String {
     w.display_name().unwrap_or(&w.id).to_string()
 }
 
-pub fn function_name(f: &Function) -> String {
+pub(crate) fn function_name(f: &Function) -> String {
     f.display_name
         .as_deref()
         .filter(|n| !n.is_empty())
@@ -268,7 +304,7 @@ pub fn function_name(f: &Function) -> String {
 }
 
 /// Members and pending invites of each group.
-pub async fn load_members(
+pub(crate) async fn load_members(
     client: &Client,
     groups: &[UserGroup],
     progress: &dyn Progress,
@@ -301,7 +337,7 @@ pub async fn load_members(
 }
 
 /// Sources, warehouses, functions of every kind, and spaces, concurrently.
-pub async fn load_resources(client: &Client) -> Result<Resources, Error> {
+pub(crate) async fn load_resources(client: &Client) -> Result<Resources, Error> {
     let functions = client.fan_out(FUNCTION_KINDS, |kind| async move {
         match client.functions(kind).await {
             Ok(v) => Ok(v),

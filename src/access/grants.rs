@@ -11,7 +11,7 @@ use super::record::*;
 
 /// Which records a question wants. All set filters must match.
 #[derive(Debug, Clone, Default)]
-pub struct GrantFilter {
+pub(crate) struct GrantFilter {
     pub user_id: Option<String>,
     pub group_id: Option<String>,
     pub role_id: Option<String>,
@@ -23,7 +23,7 @@ pub struct GrantFilter {
 /// A resource to match, with what is needed to decide whether a workspace-wide binding reaches
 /// it (its type, and its labels for label-narrowed bindings).
 #[derive(Debug, Clone)]
-pub struct ResourceMatch {
+pub(crate) struct ResourceMatch {
     pub kind: ResourceKind,
     pub id: String,
     pub labels: Vec<LabelRef>,
@@ -40,7 +40,7 @@ impl From<super::resolve::ResolvedResource> for ResourceMatch {
 }
 
 impl GrantFilter {
-    pub fn matches(&self, g: &GrantRecord) -> bool {
+    pub(crate) fn matches(&self, g: &GrantRecord) -> bool {
         if let Some(uid) = &self.user_id
             && !matches!(&g.principal, Principal::User { id, .. } if id == uid)
         {
@@ -74,7 +74,7 @@ impl GrantFilter {
 /// Whether a grant gives access to the resource: bound to it exactly, or bound at workspace
 /// level by a role that covers that kind of resource (Workspace Owner covers everything), and,
 /// when the binding is narrowed by labels, carrying at least one of them.
-pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
+pub(crate) fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
     if g.resource.kind == m.kind && g.resource.id == m.id {
         return true;
     }
@@ -98,18 +98,18 @@ pub fn reaches(g: &GrantRecord, m: &ResourceMatch) -> bool {
 }
 
 /// Every grant record the directory implies, in display order.
-pub fn all_grants(dir: &Directory) -> Vec<GrantRecord> {
+pub(crate) fn all_grants(dir: &Directory) -> Vec<GrantRecord> {
     iter(dir, &GrantFilter::default()).collect()
 }
 
 /// The grants matching a filter.
-pub fn grants(dir: &Directory, filter: &GrantFilter) -> Vec<GrantRecord> {
+pub(crate) fn grants(dir: &Directory, filter: &GrantFilter) -> Vec<GrantRecord> {
     iter(dir, filter).collect()
 }
 
 /// The grants matching a filter, in display order, computed one principal at a time so that
 /// a caller streaming them out never holds more than one principal's records.
-pub fn iter<'a>(
+pub(crate) fn iter<'a>(
     dir: &'a Directory,
     filter: &'a GrantFilter,
 ) -> impl Iterator<Item = GrantRecord> + 'a {

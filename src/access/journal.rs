@@ -12,13 +12,13 @@ use super::plan::GroupRef;
 use super::record::Principal;
 
 /// Overrides where the journal lives (tests, and people who want it elsewhere).
-pub const STATE_DIR_ENV: &str = "SEGMENT_ACCESS_STATE_DIR";
+pub(crate) const STATE_DIR_ENV: &str = "SEGMENT_ACCESS_STATE_DIR";
 const FILE: &str = "journal.ndjson";
 
 /// One change as it was applied.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
-pub enum Change {
+pub(crate) enum Change {
     /// A user's or group's whole permission list before and after.
     Permissions {
         principal: Principal,
@@ -48,7 +48,7 @@ pub enum Change {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Entry {
+pub(crate) struct Entry {
     pub id: String,
     /// RFC 7231 date of when the change was applied.
     pub time: String,
@@ -63,7 +63,7 @@ pub struct Entry {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum JournalError {
+pub(crate) enum JournalError {
     #[error("no place for the journal: set {STATE_DIR_ENV} to a writable directory")]
     NoDir,
     #[error("journal {path}: {source}")]
@@ -79,34 +79,38 @@ pub enum JournalError {
     },
 }
 
-pub struct Journal {
+pub(crate) struct Journal {
     path: PathBuf,
 }
 
+/// Where the journal lives: `SEGMENT_ACCESS_STATE_DIR`, else the platform state directory
+/// (Linux), else the local data directory (macOS, Windows have no state directory); `None` when
+/// there is no home to put it in.
+pub(crate) fn default_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(d));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "segment-access")?;
+    Some(
+        dirs.state_dir()
+            .unwrap_or_else(|| dirs.data_local_dir())
+            .to_path_buf(),
+    )
+}
+
 impl Journal {
-    /// The journal in `SEGMENT_ACCESS_STATE_DIR`, else the platform state directory (Linux),
-    /// else the local data directory (macOS, Windows have no state directory).
-    pub fn open_default() -> Result<Journal, JournalError> {
-        let dir = match std::env::var_os(STATE_DIR_ENV).filter(|v| !v.is_empty()) {
-            Some(d) => PathBuf::from(d),
-            None => {
-                let dirs = directories::ProjectDirs::from("", "", "segment-access")
-                    .ok_or(JournalError::NoDir)?;
-                dirs.state_dir()
-                    .unwrap_or_else(|| dirs.data_local_dir())
-                    .to_path_buf()
-            }
-        };
-        Ok(Journal::at(&dir))
+    /// The journal in `dir`, or the error that says how to give it one.
+    pub(crate) fn open(dir: Option<&Path>) -> Result<Journal, JournalError> {
+        dir.map(Journal::at).ok_or(JournalError::NoDir)
     }
 
-    pub fn at(dir: &Path) -> Journal {
+    pub(crate) fn at(dir: &Path) -> Journal {
         Journal {
             path: dir.join(FILE),
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
@@ -118,7 +122,7 @@ impl Journal {
     }
 
     /// Appends one entry as one line, flushed before returning.
-    pub fn append(&self, entry: &Entry) -> Result<(), JournalError> {
+    pub(crate) fn append(&self, entry: &Entry) -> Result<(), JournalError> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
         }
@@ -134,7 +138,7 @@ impl Journal {
     }
 
     /// Every entry, oldest first. A missing journal is an empty one.
-    pub fn entries(&self) -> Result<Vec<Entry>, JournalError> {
+    pub(crate) fn entries(&self) -> Result<Vec<Entry>, JournalError> {
         let f = match std::fs::File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -158,7 +162,7 @@ impl Journal {
 }
 
 /// The entries `undo` may still undo, newest first: not undo entries, not undone already.
-pub fn undoable(entries: &[Entry]) -> Vec<&Entry> {
+pub(crate) fn undoable(entries: &[Entry]) -> Vec<&Entry> {
     let undone: Vec<&str> = entries.iter().filter_map(|e| e.undoes.as_deref()).collect();
     entries
         .iter()
@@ -169,7 +173,7 @@ pub fn undoable(entries: &[Entry]) -> Vec<&Entry> {
 
 /// A new entry id: the time in milliseconds and a random suffix, sortable and unique enough
 /// for one person's journal.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
@@ -177,7 +181,7 @@ pub fn new_id() -> String {
     format!("{ms:x}-{:04x}", rand::random::<u16>())
 }
 
-pub fn now() -> String {
+pub(crate) fn now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
 

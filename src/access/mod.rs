@@ -1,19 +1,21 @@
 //! The domain: grants, name resolution and effective access, computed from what the Segment
-//! client reads. Nothing here prints or parses command lines.
+//! client reads; change plans and the journal. Nothing here prints or parses command lines.
 
-pub mod accounts;
-pub mod apply;
-pub mod batch;
-pub mod directory;
-pub mod grants;
-pub mod journal;
-pub mod plan;
-pub mod record;
-pub mod resolve;
-pub mod undo;
-pub mod views;
-pub mod wants;
+pub(crate) mod accounts;
+pub(crate) mod apply;
+pub(crate) mod batch;
+pub(crate) mod change;
+pub(crate) mod directory;
+pub(crate) mod grants;
+pub(crate) mod journal;
+pub(crate) mod plan;
+pub(crate) mod record;
+pub(crate) mod resolve;
+pub(crate) mod source;
+pub(crate) mod undo;
+pub(crate) mod views;
+pub(crate) mod wants;
 
-pub use directory::{Directory, Need, Progress, Quiet};
-pub use grants::{GrantFilter, ResourceMatch};
-pub use record::GrantRecord;
+pub(crate) use directory::{Directory, Need, Progress, Quiet};
+pub(crate) use record::GrantRecord;
+pub(crate) use source::{GrantQuery, Source, SourceError};

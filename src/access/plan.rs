@@ -12,7 +12,7 @@ use super::record::{LabelRef, Principal};
 
 /// One binding: a role on one resource, narrowed by labels (sorted).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Binding {
+pub(crate) struct Binding {
     pub role_id: String,
     pub role_name: String,
     pub kind: ResourceType,
@@ -26,14 +26,14 @@ pub struct Binding {
 
 impl Binding {
     /// Same role, same resource, same labels: names do not count.
-    pub fn same(&self, other: &Binding) -> bool {
+    pub(crate) fn same(&self, other: &Binding) -> bool {
         self.role_id == other.role_id
             && self.kind == other.kind
             && self.resource_id == other.resource_id
             && self.labels == other.labels
     }
 
-    pub fn resource_display(&self) -> String {
+    pub(crate) fn resource_display(&self) -> String {
         match self.kind {
             ResourceType::Workspace => "workspace".to_string(),
             k => format!(
@@ -44,7 +44,7 @@ impl Binding {
         }
     }
 
-    pub fn labels_display(&self) -> String {
+    pub(crate) fn labels_display(&self) -> String {
         self.labels
             .iter()
             .map(|l| l.to_string())
@@ -52,7 +52,7 @@ impl Binding {
             .join(",")
     }
 
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut s = format!("{} on {}", self.role_name, self.resource_display());
         if !self.labels.is_empty() {
             s.push_str(&format!(" [{}]", self.labels_display()));
@@ -87,7 +87,7 @@ pub(crate) fn resource_labels(perm: &Permission, r: &PermissionResource) -> Vec<
 }
 
 /// Every binding in a permission list, in Segment's order.
-pub fn bindings(perms: &[Permission]) -> Vec<Binding> {
+pub(crate) fn bindings(perms: &[Permission]) -> Vec<Binding> {
     let mut out = Vec::new();
     for p in perms {
         for r in &p.resources {
@@ -104,14 +104,14 @@ pub fn bindings(perms: &[Permission]) -> Vec<Binding> {
     out
 }
 
-pub fn holds(perms: &[Permission], b: &Binding) -> bool {
+pub(crate) fn holds(perms: &[Permission], b: &Binding) -> bool {
     bindings(perms).iter().any(|h| h.same(b))
 }
 
 /// The permission list with exactly these bindings removed. Order, other resources of the same
 /// role, their labels and other roles stay as they were, so a later replace writes back
 /// everything else unchanged.
-pub fn without(perms: &[Permission], remove: &[Binding]) -> Vec<Permission> {
+pub(crate) fn without(perms: &[Permission], remove: &[Binding]) -> Vec<Permission> {
     perms
         .iter()
         .filter_map(|p| {
@@ -152,7 +152,7 @@ fn to_labels(ls: &[LabelRef]) -> Vec<Label> {
 }
 
 /// The body of a replace: the same roles, resources and labels, in the same order.
-pub fn inputs(perms: &[Permission]) -> Vec<PermissionInput> {
+pub(crate) fn inputs(perms: &[Permission]) -> Vec<PermissionInput> {
     perms
         .iter()
         .map(|p| PermissionInput {
@@ -174,7 +174,7 @@ pub fn inputs(perms: &[Permission]) -> Vec<PermissionInput> {
 }
 
 /// The body of an additive grant: bindings grouped by role, in first-seen order.
-pub fn inputs_for(bs: &[Binding]) -> Vec<PermissionInput> {
+pub(crate) fn inputs_for(bs: &[Binding]) -> Vec<PermissionInput> {
     let mut out: Vec<PermissionInput> = Vec::new();
     for b in bs {
         let r = PermissionResource {
@@ -197,7 +197,7 @@ pub fn inputs_for(bs: &[Binding]) -> Vec<PermissionInput> {
 /// Grant or revoke.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Action {
+pub(crate) enum Action {
     Grant,
     Revoke,
 }
@@ -205,7 +205,7 @@ pub enum Action {
 /// What one result row says happened (or, under --dry-run, would happen).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Would be applied (--dry-run), or awaits applying.
     Planned,
     Applied,
@@ -216,7 +216,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Planned => "planned",
             Status::Applied => "applied",
@@ -229,7 +229,7 @@ impl Status {
 
 /// One line of a write command's report.
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
-pub struct ChangeResult {
+pub(crate) struct ChangeResult {
     pub principal: String,
     pub action: String,
     pub role: Option<String>,
@@ -244,14 +244,14 @@ pub struct ChangeResult {
 
 /// A group a user or invite joins or leaves.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct GroupRef {
+pub(crate) struct GroupRef {
     pub id: String,
     pub name: String,
 }
 
 /// One asked-for change.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Item {
+pub(crate) enum Item {
     Bind(Binding),
     Member(GroupRef),
     /// Refused before planning (e.g. an inherited grant in a revoke batch).
@@ -262,7 +262,7 @@ pub enum Item {
 }
 
 #[derive(Clone, Debug)]
-pub struct Want {
+pub(crate) struct Want {
     pub principal: Principal,
     pub item: Item,
     pub line: Option<usize>,
@@ -270,7 +270,7 @@ pub struct Want {
 
 impl Want {
     /// A result row for this change.
-    pub fn result(
+    pub(crate) fn result(
         &self,
         action: Action,
         status: Status,
@@ -316,7 +316,7 @@ fn action_str(a: Action) -> &'static str {
 
 /// How the bindings asked of one principal stand against what it holds now.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PermPlan {
+pub(crate) struct PermPlan {
     pub before: Vec<Permission>,
     /// The list a revoke writes back; for a grant, what the additive write should lead to.
     pub after: Vec<Permission>,
@@ -327,7 +327,11 @@ pub struct PermPlan {
 }
 
 /// Plans bindings against a principal's current permissions.
-pub fn plan_permissions(action: Action, current: &[Permission], asked: &[Binding]) -> PermPlan {
+pub(crate) fn plan_permissions(
+    action: Action,
+    current: &[Permission],
+    asked: &[Binding],
+) -> PermPlan {
     let mut change: Vec<Binding> = Vec::new();
     let mut already = Vec::new();
     for b in asked {
@@ -379,7 +383,7 @@ fn with(current: &[Permission], add: &[Binding]) -> Vec<Permission> {
 /// Lines a person reads before confirming: `-` removed, `+` added, ` ` kept.
 /// Before/after lines of a permission change; `name` supplies the display names of resources
 /// (Segment's permission lists carry only ids).
-pub fn diff_lines(
+pub(crate) fn diff_lines(
     before: &[Permission],
     after: &[Permission],
     name: &dyn Fn(ResourceType, &str) -> Option<String>,

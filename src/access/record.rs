@@ -12,7 +12,7 @@ use crate::segment::models::ResourceType;
 /// Who holds access.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
-pub enum Principal {
+pub(crate) enum Principal {
     User {
         id: String,
         email: String,
@@ -30,7 +30,7 @@ pub enum Principal {
 
 impl Principal {
     /// How a person would type it on the command line.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             Principal::User { email, .. } => email.clone(),
             Principal::Invite { email } => format!("invite:{email}"),
@@ -38,7 +38,7 @@ impl Principal {
         }
     }
 
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Principal::User { .. } => "user",
             Principal::Invite { .. } => "invite",
@@ -59,7 +59,7 @@ impl Principal {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
-pub struct RoleRef {
+pub(crate) struct RoleRef {
     pub id: String,
     pub name: String,
 }
@@ -68,7 +68,7 @@ pub struct RoleRef {
 /// membership) a group.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
-pub enum ResourceKind {
+pub(crate) enum ResourceKind {
     Workspace,
     Source,
     Warehouse,
@@ -78,7 +78,7 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ResourceKind::Workspace => "workspace",
             ResourceKind::Source => "source",
@@ -89,7 +89,7 @@ impl ResourceKind {
         }
     }
 
-    pub fn api_type(self) -> Option<ResourceType> {
+    pub(crate) fn api_type(self) -> Option<ResourceType> {
         match self {
             ResourceKind::Workspace => Some(ResourceType::Workspace),
             ResourceKind::Source => Some(ResourceType::Source),
@@ -115,7 +115,7 @@ impl From<ResourceType> for ResourceKind {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
-pub struct ResourceRef {
+pub(crate) struct ResourceRef {
     #[serde(rename = "type")]
     pub kind: ResourceKind,
     pub id: String,
@@ -124,7 +124,7 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self.kind {
             ResourceKind::Workspace => "workspace".to_string(),
             k => format!(
@@ -138,7 +138,7 @@ impl ResourceRef {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(deny_unknown_fields)]
-pub struct LabelRef {
+pub(crate) struct LabelRef {
     pub key: String,
     pub value: String,
 }
@@ -152,7 +152,7 @@ impl fmt::Display for LabelRef {
 /// The group a grant comes through.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
-pub struct Via {
+pub(crate) struct Via {
     #[serde(rename = "type")]
     pub kind: ViaKind,
     pub id: String,
@@ -161,7 +161,7 @@ pub struct Via {
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
-pub enum ViaKind {
+pub(crate) enum ViaKind {
     Group,
 }
 
@@ -169,7 +169,7 @@ pub enum ViaKind {
 /// a group; or, with `role: null` and a group resource, `principal` is a member of that group.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
 #[serde(deny_unknown_fields)]
-pub struct GrantRecord {
+pub(crate) struct GrantRecord {
     pub principal: Principal,
     pub role: Option<RoleRef>,
     pub resource: ResourceRef,
@@ -180,11 +180,11 @@ pub struct GrantRecord {
 }
 
 impl GrantRecord {
-    pub fn is_membership(&self) -> bool {
+    pub(crate) fn is_membership(&self) -> bool {
         self.role.is_none() && self.resource.kind == ResourceKind::Group
     }
 
-    pub fn labels_display(&self) -> String {
+    pub(crate) fn labels_display(&self) -> String {
         self.labels
             .iter()
             .map(|l| l.to_string())
@@ -193,7 +193,7 @@ impl GrantRecord {
     }
 
     /// A stable, human order: principal, then direct before inherited, role, resource.
-    pub fn cmp_for_display(&self, other: &GrantRecord) -> Ordering {
+    pub(crate) fn cmp_for_display(&self, other: &GrantRecord) -> Ordering {
         let key = |g: &GrantRecord| {
             (
                 g.principal.sort_key(),

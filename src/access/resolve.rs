@@ -8,7 +8,7 @@ use super::directory::{Directory, function_name, source_name, warehouse_name};
 use super::record::{LabelRef, ResourceKind};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ResolveError {
+pub(crate) enum ResolveError {
     #[error("no {kind} matches {input:?}{}", hint(.candidates))]
     NotFound {
         kind: &'static str,
@@ -84,7 +84,7 @@ fn pick<'a, T>(
     }
 }
 
-pub fn user<'a>(users: &'a [User], input: &str) -> Result<&'a User, ResolveError> {
+pub(crate) fn user<'a>(users: &'a [User], input: &str) -> Result<&'a User, ResolveError> {
     pick(
         "user",
         input,
@@ -96,7 +96,10 @@ pub fn user<'a>(users: &'a [User], input: &str) -> Result<&'a User, ResolveError
 }
 
 /// A group by id or name; a leading `group:` is accepted.
-pub fn group<'a>(groups: &'a [UserGroup], input: &str) -> Result<&'a UserGroup, ResolveError> {
+pub(crate) fn group<'a>(
+    groups: &'a [UserGroup],
+    input: &str,
+) -> Result<&'a UserGroup, ResolveError> {
     let input = input.strip_prefix("group:").unwrap_or(input);
     pick(
         "group",
@@ -108,7 +111,7 @@ pub fn group<'a>(groups: &'a [UserGroup], input: &str) -> Result<&'a UserGroup, 
     )
 }
 
-pub fn role<'a>(roles: &'a [Role], input: &str) -> Result<&'a Role, ResolveError> {
+pub(crate) fn role<'a>(roles: &'a [Role], input: &str) -> Result<&'a Role, ResolveError> {
     pick(
         "role",
         input,
@@ -121,7 +124,7 @@ pub fn role<'a>(roles: &'a [Role], input: &str) -> Result<&'a Role, ResolveError
 
 /// A resolved resource: its kind, id, display name and labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedResource {
+pub(crate) struct ResolvedResource {
     pub kind: ResourceKind,
     pub id: String,
     pub name: String,
@@ -130,7 +133,7 @@ pub struct ResolvedResource {
 
 /// `workspace`, `source:<id|slug|name>`, `warehouse:<id|name>`, `function:<id|name>`,
 /// `space:<id|slug|name>`.
-pub fn resource(dir: &Directory, input: &str) -> Result<ResolvedResource, ResolveError> {
+pub(crate) fn resource(dir: &Directory, input: &str) -> Result<ResolvedResource, ResolveError> {
     let (kind, ident) = match input.split_once(':') {
         Some((k, v)) => (k.trim(), v.trim()),
         None => (input.trim(), ""),

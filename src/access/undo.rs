@@ -4,9 +4,174 @@
 use crate::segment::models::{InviteInput, Permission};
 use crate::segment::{Client, Error};
 
-use super::journal::Change;
+use super::change::{ChangePlan, Ledger, stop_reason};
+use super::directory::ResourceNames;
+use super::journal::{Change, Entry};
 use super::plan::{self, ChangeResult, Status};
 use super::record::Principal;
+
+/// Undoing one journal entry: its changes, newest first, so changes that built on each other
+/// unwind in order.
+pub(crate) struct UndoPlan {
+    pub entry: Entry,
+    pub force: bool,
+    pub names: ResourceNames,
+}
+
+impl UndoPlan {
+    /// What undoing one change does, for people.
+    fn lines(&self, change: &Change) -> Vec<String> {
+        match change {
+            Change::Permissions {
+                principal,
+                before,
+                after,
+            } => {
+                let mut out = vec![format!(
+                    "{}: permissions back as before",
+                    principal.display()
+                )];
+                let lines = plan::diff_lines(after, before, &|t, id| self.names.get(t, id));
+                out.extend(
+                    lines
+                        .into_iter()
+                        .filter(|l| !l.starts_with(' '))
+                        .map(|l| format!("  {l}")),
+                );
+                out
+            }
+            Change::Membership {
+                principal,
+                group,
+                added,
+            } => {
+                let mark = if *added { '-' } else { '+' };
+                vec![
+                    format!("{}:", principal.display()),
+                    format!("  {mark} member of group:{}", group.name),
+                ]
+            }
+            Change::Invite {
+                email,
+                created,
+                groups,
+            } => {
+                if *created {
+                    vec![format!("- invite {email} (withdrawn)")]
+                } else if groups.is_empty() {
+                    vec![format!(
+                        "+ invite {email} again (without the roles it carried: the API does not show them)"
+                    )]
+                } else {
+                    vec![format!(
+                        "+ invite {email} again, back in {} (without the roles it carried: the API does not show them)",
+                        groups
+                            .iter()
+                            .map(|g| format!("group:{}", g.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )]
+                }
+            }
+            Change::UserRemoved { principal, .. } => vec![format!(
+                "{}: removed from the workspace; cannot be undone through Segment's API",
+                principal.display()
+            )],
+        }
+    }
+}
+
+impl ChangePlan for UndoPlan {
+    fn command(&self) -> &'static str {
+        "undo"
+    }
+
+    fn heading(&self) -> &'static str {
+        "undo plan (- removed, + added back):"
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "entry {} ({} at {}):",
+            self.entry.id, self.entry.command, self.entry.time
+        )];
+        for c in self.entry.changes.iter().rev() {
+            out.extend(self.lines(c).into_iter().map(|l| format!("  {l}")));
+        }
+        out
+    }
+
+    fn pending(&self) -> usize {
+        self.entry.changes.len()
+    }
+
+    fn preview(&self) -> Vec<ChangeResult> {
+        self.entry
+            .changes
+            .iter()
+            .rev()
+            .map(|c| row(who(c), action_of(c), Status::Planned, ""))
+            .collect()
+    }
+
+    fn question(&self) -> String {
+        format!("Undo {} change(s)?", self.entry.changes.len())
+    }
+
+    fn workspace_id(&self) -> String {
+        self.entry.workspace_id.clone()
+    }
+
+    async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult> {
+        let mut results = Vec::new();
+        let mut failed: Option<String> = None;
+        for c in self.entry.changes.iter().rev() {
+            if let Some(why) = stop_reason(ledger, failed.as_deref()) {
+                results.push(row(who(c), action_of(c), Status::Skipped, why));
+                continue;
+            }
+            let (r, done) = undo(client, c, self.force).await;
+            results.push(r);
+            if let Some(d) = done
+                && let Err(e) = ledger.landed(d)
+            {
+                failed.get_or_insert(e);
+            }
+        }
+        results
+    }
+
+    /// Only a complete undo closes its entry; otherwise it stays open for another try (what
+    /// this run did restore is journaled on its own, so it can be undone too).
+    fn undoes(&self, results: &[ChangeResult]) -> Option<String> {
+        complete(results).then(|| self.entry.id.clone())
+    }
+
+    fn afterword(&self, results: &[ChangeResult]) -> Option<String> {
+        (!complete(results)).then(|| {
+            format!(
+                "entry {id} stays open: some changes were not undone; retry with `segment-access undo --id {id}` (--force to override changes made since)",
+                id = self.entry.id
+            )
+        })
+    }
+}
+
+fn complete(results: &[ChangeResult]) -> bool {
+    results
+        .iter()
+        .all(|r| matches!(r.status, Status::Applied | Status::Noop))
+}
+
+fn action_of(c: &Change) -> &'static str {
+    match c {
+        Change::Permissions { .. } => "restore-permissions",
+        Change::Membership { added: true, .. } => "remove-member",
+        Change::Membership { added: false, .. } => "add-member",
+        Change::Invite { .. } => "undo-invite",
+        Change::UserRemoved { .. } => "undo-remove-user",
+    }
+}
 
 fn row(
     principal: String,
@@ -32,7 +197,7 @@ fn same_bindings(a: &[Permission], b: &[Permission]) -> bool {
 }
 
 /// Undoes one change; returns the report row and, when applied, the change the undo made.
-pub async fn undo(client: &Client, change: &Change, force: bool) -> (ChangeResult, Option<Change>) {
+async fn undo(client: &Client, change: &Change, force: bool) -> (ChangeResult, Option<Change>) {
     match undo_inner(client, change, force).await {
         Ok(r) => r,
         Err(e) => (

@@ -7,7 +7,7 @@ use super::record::{LabelRef, ResourceKind};
 
 /// A workspace-level resource a role can be bound to.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ResourceRow {
+pub(crate) struct ResourceRow {
     #[serde(rename = "type")]
     pub kind: ResourceKind,
     pub id: String,
@@ -19,7 +19,7 @@ pub struct ResourceRow {
 /// The workspace a token belongs to, and where it was reached.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct WorkspaceInfo {
+pub(crate) struct WorkspaceInfo {
     pub id: String,
     pub name: String,
     pub slug: String,
@@ -28,13 +28,13 @@ pub struct WorkspaceInfo {
 
 /// A pending invite.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct InviteRow {
+pub(crate) struct InviteRow {
     pub email: String,
 }
 
 /// Every resource in the directory: the workspace first, then sources, warehouses, functions
 /// and spaces, each sorted by name.
-pub fn resources(dir: &Directory) -> Vec<ResourceRow> {
+pub(crate) fn resources(dir: &Directory) -> Vec<ResourceRow> {
     let labels = |ls: &[crate::segment::models::Label]| {
         let mut v: Vec<LabelRef> = ls
             .iter()

@@ -10,7 +10,7 @@ use super::record::{GrantRecord, LabelRef, Principal, ResourceKind};
 use super::resolve::{self, ResolveError};
 
 /// `<email|user id>`, `group:<id|name>` or `invite:<email>`.
-pub fn principal(dir: &Directory, input: &str) -> Result<Principal, ResolveError> {
+pub(crate) fn principal(dir: &Directory, input: &str) -> Result<Principal, ResolveError> {
     if let Some(g) = input.strip_prefix("group:") {
         let g = resolve::group(&dir.groups, g)?;
         return Ok(Principal::Group {
@@ -39,7 +39,11 @@ pub fn principal(dir: &Directory, input: &str) -> Result<Principal, ResolveError
 }
 
 /// Why a binding cannot be made, in Segment's terms, or `None` when it can.
-pub fn binding_problem(role: &Role, kind: ResourceType, labels: &[LabelRef]) -> Option<String> {
+pub(crate) fn binding_problem(
+    role: &Role,
+    kind: ResourceType,
+    labels: &[LabelRef],
+) -> Option<String> {
     let spec = roles::builtin(&role.name)?;
     if !spec.can_bind(kind) {
         let allowed: Vec<&str> = spec.bindable.iter().map(|t| t.as_cli_str()).collect();
@@ -62,7 +66,7 @@ pub fn binding_problem(role: &Role, kind: ResourceType, labels: &[LabelRef]) -> 
 /// Why a binding cannot be made: a name that resolves to nothing (or to several), or a
 /// binding Segment's role table forbids.
 #[derive(Debug, thiserror::Error)]
-pub enum BindingError {
+pub(crate) enum BindingError {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     #[error("{0}")]
@@ -70,7 +74,7 @@ pub enum BindingError {
 }
 
 /// A binding from resolved names, checked against the role table.
-pub fn binding(
+pub(crate) fn binding(
     dir: &Directory,
     role: &Role,
     resource: &str,
@@ -98,7 +102,7 @@ pub fn binding(
 }
 
 /// `k=v`
-pub fn parse_label(s: &str) -> Result<LabelRef, String> {
+pub(crate) fn parse_label(s: &str) -> Result<LabelRef, String> {
     match s.split_once('=') {
         Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => Ok(LabelRef {
             key: k.trim().to_string(),
@@ -109,7 +113,7 @@ pub fn parse_label(s: &str) -> Result<LabelRef, String> {
 }
 
 /// One batch record as a change. Problems become refused items, reported per record.
-pub fn from_record(dir: &Directory, action: Action, line: usize, rec: &GrantRecord) -> Want {
+pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &GrantRecord) -> Want {
     let refuse = |status: Status, message: String| Item::Refused { status, message };
     let principal = match known_principal(dir, &rec.principal) {
         Ok(p) => p,

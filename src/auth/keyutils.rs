@@ -18,10 +18,10 @@ use keyring_core::{Credential, Entry, Error, Result};
 use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
 
 #[derive(Debug)]
-pub struct Store;
+pub(super) struct Store;
 
 impl Store {
-    pub fn new() -> Result<Arc<Store>> {
+    pub(super) fn new() -> Result<Arc<Store>> {
         // Fails early when the kernel has no key management (or a seccomp filter forbids it).
         user_keyring()?;
         Ok(Arc::new(Store))

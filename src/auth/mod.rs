@@ -6,40 +6,26 @@
 
 #[cfg(target_os = "linux")]
 mod keyutils;
-pub mod profiles;
-pub mod store;
+pub(crate) mod profiles;
+pub(crate) mod settings;
+pub(crate) mod store;
+pub(crate) mod verify;
 
 use std::io::Read;
 
-pub use profiles::{Config, ConfigError, Profile, Region};
-pub use store::{Backend, Keyring, StoreError};
+pub(crate) use profiles::{ConfigError, Region};
+pub(crate) use settings::Settings;
+pub(crate) use store::StoreError;
+pub use store::{Backend, Keyring};
 
 use crate::segment::Token;
 
 /// The environment variable scripts and CI put the token in.
-pub const TOKEN_ENV: &str = "SEGMENT_TOKEN";
-
-/// Where the token in force came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenSource {
-    Stdin,
-    Env,
-    Keyring(Backend),
-}
-
-impl TokenSource {
-    pub fn describe(self) -> String {
-        match self {
-            TokenSource::Stdin => "--token-stdin".into(),
-            TokenSource::Env => TOKEN_ENV.into(),
-            TokenSource::Keyring(b) => format!("keyring ({})", b.id()),
-        }
-    }
-}
+pub(crate) const TOKEN_ENV: &str = "SEGMENT_TOKEN";
 
 /// The first line of `input`, trimmed; `None` when it holds no token. At most 64 KiB is read
 /// so a mistaken pipe of a large file fails fast.
-pub fn read_token(input: &mut dyn Read) -> std::io::Result<Option<Token>> {
+pub(crate) fn read_token(input: &mut dyn Read) -> std::io::Result<Option<Token>> {
     let mut s = String::new();
     input.take(64 * 1024).read_to_string(&mut s)?;
     let t = s.lines().next().unwrap_or_default().trim();
@@ -47,7 +33,7 @@ pub fn read_token(input: &mut dyn Read) -> std::io::Result<Option<Token>> {
 }
 
 /// `SEGMENT_TOKEN`, when set to something.
-pub fn token_from_env() -> Option<Token> {
+pub(crate) fn token_from_env() -> Option<Token> {
     std::env::var(TOKEN_ENV)
         .ok()
         .map(|t| t.trim().to_string())

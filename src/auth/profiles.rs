@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use crate::segment::client::{EU_API_URL, US_API_URL};
 
 /// Overrides the config directory (tests, portable set-ups, several independent configs).
-pub const CONFIG_DIR_ENV: &str = "SEGMENT_ACCESS_CONFIG_DIR";
-pub const CONFIG_FILE: &str = "config.toml";
+pub(crate) const CONFIG_DIR_ENV: &str = "SEGMENT_ACCESS_CONFIG_DIR";
+pub(crate) const CONFIG_FILE: &str = "config.toml";
 /// The profile used when none is named and the config marks none as default.
-pub const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A Segment region: where a workspace's API lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Region {
     Us,
@@ -32,7 +33,7 @@ impl Region {
 
 /// One workspace's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
+pub(crate) struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<Region>,
     /// Wins over `region` (proxies, the emulator).
@@ -52,7 +53,7 @@ pub struct Profile {
 
 impl Profile {
     /// The profile's API URL: its own, else its region's, else the US one.
-    pub fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         match (&self.api_url, self.region) {
             (Some(u), _) => u.clone(),
             (None, Some(r)) => r.api_url().to_string(),
@@ -63,7 +64,7 @@ impl Profile {
 
 /// The whole config file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Config {
+pub(crate) struct Config {
     /// The profile used without --profile / SEGMENT_PROFILE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_profile: Option<String>,
@@ -71,8 +72,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+#[derive(Debug, Clone, thiserror::Error)]
+pub(crate) enum ConfigError {
     #[error(
         "cannot find a config directory (no home directory?); set {CONFIG_DIR_ENV} to choose one"
     )]
@@ -92,7 +93,7 @@ pub enum ConfigError {
 /// The directory holding config.toml: $SEGMENT_ACCESS_CONFIG_DIR, else the platform's
 /// (~/.config/segment-access, ~/Library/Application Support/segment-access,
 /// %APPDATA%\segment-access\config).
-pub fn config_dir() -> Result<PathBuf, ConfigError> {
+pub(crate) fn config_dir() -> Result<PathBuf, ConfigError> {
     if let Some(d) = std::env::var_os(CONFIG_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(d));
     }
@@ -101,12 +102,12 @@ pub fn config_dir() -> Result<PathBuf, ConfigError> {
         .ok_or(ConfigError::NoDir)
 }
 
-pub fn config_path() -> Result<PathBuf, ConfigError> {
+pub(crate) fn config_path() -> Result<PathBuf, ConfigError> {
     Ok(config_dir()?.join(CONFIG_FILE))
 }
 
 /// Profile names become keyring account names and TOML keys: keep them plain.
-pub fn validate_profile_name(name: &str) -> Result<(), ConfigError> {
+pub(crate) fn validate_profile_name(name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -125,11 +126,11 @@ pub fn validate_profile_name(name: &str) -> Result<(), ConfigError> {
 
 impl Config {
     /// Reads the config file; a missing file is an empty config.
-    pub fn load() -> Result<Config, ConfigError> {
+    pub(crate) fn load() -> Result<Config, ConfigError> {
         Config::load_from(&config_path()?)
     }
 
-    pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
+    pub(crate) fn load_from(path: &Path) -> Result<Config, ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
@@ -146,14 +147,14 @@ impl Config {
         })
     }
 
-    pub fn save(&self) -> Result<PathBuf, ConfigError> {
+    pub(crate) fn save(&self) -> Result<PathBuf, ConfigError> {
         let path = config_path()?;
         self.save_to(&path)?;
         Ok(path)
     }
 
     /// Writes through a temporary file and a rename, so a crash never leaves half a config.
-    pub fn save_to(&self, path: &Path) -> Result<(), ConfigError> {
+    pub(crate) fn save_to(&self, path: &Path) -> Result<(), ConfigError> {
         let err = |e: &dyn std::fmt::Display| ConfigError::Write {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -171,7 +172,7 @@ impl Config {
     }
 
     /// The profile in force: the named one, else the configured default, else `default`.
-    pub fn active_name(&self, named: Option<&str>) -> String {
+    pub(crate) fn active_name(&self, named: Option<&str>) -> String {
         named
             .map(str::trim)
             .filter(|n| !n.is_empty())
@@ -181,7 +182,7 @@ impl Config {
     }
 
     /// Whether `name` is the profile used when none is named.
-    pub fn is_default(&self, name: &str) -> bool {
+    pub(crate) fn is_default(&self, name: &str) -> bool {
         self.active_name(None) == name
     }
 }

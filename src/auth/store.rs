@@ -15,7 +15,7 @@ use keyring_core::{CredentialStore, Entry, Error as KeyringError};
 use crate::segment::Token;
 
 /// The service name every entry is filed under; the account (user) is the profile name.
-pub const SERVICE: &str = "segment-access";
+pub(crate) const SERVICE: &str = "segment-access";
 
 /// A locked Secret Service may wait forever for a password prompt nobody sees; a command line
 /// must not hang with it.
@@ -58,7 +58,7 @@ impl std::fmt::Display for Backend {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// Not one credential store of this platform could be opened.
     #[error(
@@ -310,4 +310,4 @@ fn open_backend(backend: Backend) -> keyring_core::Result<Arc<CredentialStore>> 
 
 /// Skips the Secret Service even when one runs: for hosts whose Secret Service is present but
 /// unusable (locked with nobody to unlock it), and for testing the keyutils path.
-pub const NO_SECRET_SERVICE_ENV: &str = "SEGMENT_ACCESS_NO_SECRET_SERVICE";
+pub(crate) const NO_SECRET_SERVICE_ENV: &str = "SEGMENT_ACCESS_NO_SECRET_SERVICE";

@@ -4,15 +4,18 @@
 
 use clap::Args;
 
+use std::io::Write;
+
+use crate::access::apply::{self, Shape};
 use crate::access::grants::{self, GrantFilter, ResourceMatch};
 use crate::access::plan::{Action, GroupRef, Item, Want};
 use crate::access::record::{GrantRecord, Principal, ResourceKind};
 use crate::access::{Directory, Need, resolve, views, wants};
 use crate::segment::Client;
 
-use super::confirm::WriteFlags;
-use super::grant::{Shape, apply_wants};
-use super::prompt;
+use super::choose;
+use super::prompt::Prompter;
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -71,8 +74,8 @@ impl Act {
     }
 }
 
-pub async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    if !prompt::can_prompt(ctx) {
+pub(crate) async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    if !ctx.prompter.available() {
         return Err(CliError::usage(
             "browse is interactive and needs a terminal; in scripts use `segment-access list grants` (with --user, --group, --role or --resource)",
         ));
@@ -91,25 +94,25 @@ pub async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode, CliEr
                 "quit",
             ]
             .map(String::from);
-            match prompt::select("Browse", &lenses)? {
-                Some(0) => stack.extend(pick_person(&dir)?),
-                Some(1) => stack.extend(prompt::group(&dir, &[])?.map(|id| View::Group { id })),
+            let p = ctx.prompter.as_mut();
+            match p.select("Browse", &lenses)? {
+                Some(0) => stack.extend(pick_person(p, &dir)?),
+                Some(1) => stack.extend(choose::group(p, &dir, &[])?.map(|id| View::Group { id })),
                 Some(2) => {
-                    stack.extend(prompt::role(&dir)?.map(|r| View::Role { id: r.id.clone() }))
+                    stack.extend(choose::role(p, &dir)?.map(|r| View::Role { id: r.id.clone() }))
                 }
-                Some(3) => stack.extend(pick_resource(&dir)?),
+                Some(3) => stack.extend(pick_resource(p, &dir)?),
                 Some(4) => dir = load(ctx, &client).await?,
                 _ => break,
             }
             continue;
         };
         let records = records(&dir, &view);
-        eprintln!();
-        eprintln!("{}", title(&dir, &view));
-        eprint!("{}", table(&records));
+        let _ = write!(ctx.io.err, "\n{}\n{}", title(&dir, &view), table(&records));
         let acts = acts(&view, &records);
         let labels: Vec<String> = acts.iter().map(|a| a.label().to_string()).collect();
-        let act = match prompt::select("Action", &labels)? {
+        let p = ctx.prompter.as_mut();
+        let act = match p.select("Action", &labels)? {
             Some(i) => acts[i],
             None => Act::Back,
         };
@@ -123,37 +126,32 @@ pub async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode, CliEr
                 continue;
             }
             Act::Open => {
-                stack.extend(pick_related(&dir, &view, &records)?);
+                stack.extend(pick_related(p, &dir, &view, &records)?);
                 continue;
             }
-            Act::Revoke => pick_revoke(&dir, &records)?.map(|w| (Action::Revoke, w)),
-            Act::GrantRole => grant_role(&dir, &view)?.map(|w| (Action::Grant, w)),
-            Act::AddToGroup => add_to_group(&dir, &view, &records)?.map(|w| (Action::Grant, w)),
-            Act::AddMember => add_member(&dir, &view)?.map(|w| (Action::Grant, w)),
+            Act::Revoke => pick_revoke(p, &dir, &records)?.map(|w| (Action::Revoke, w)),
+            Act::GrantRole => grant_role(p, &dir, &view)?.map(|w| (Action::Grant, w)),
+            Act::AddToGroup => add_to_group(p, &dir, &view, &records)?.map(|w| (Action::Grant, w)),
+            Act::AddMember => add_member(p, &dir, &view)?.map(|w| (Action::Grant, w)),
         };
         let Some((action, wanted)) = wanted else {
             continue;
         };
-        let shape = Shape {
-            flags: WriteFlags {
-                dry_run: false,
-                yes: false,
-            },
-            fail_fast: false,
-            batch: false,
-        };
-        match apply_wants(ctx, &client, &dir, action, wanted, shape).await {
+        let plan = apply::prepare(&client, action, wanted, &dir, Shape::default()).await;
+        match write::run(ctx, &client, plan, WriteFlags::default()).await {
             // What was applied is only known from a fresh read.
             Ok(_) => dir = load(ctx, &client).await?,
+            // Ctrl-C at the confirmation ends the session, as it does at every other prompt.
+            Err(e) if e.kind == super::error::ErrorKind::Interrupted => return Err(e),
             // Declined, refused or failed: say so and stay on this view.
-            Err(e) => eprintln!("{}", e.message),
+            Err(e) => ctx.note(&e.message),
         }
     }
     Ok(ExitCode::Ok)
 }
 
 /// The whole workspace, read once per session (and on refresh), with a progress bar.
-async fn load(ctx: &Context, client: &Client) -> Result<Directory, CliError> {
+async fn load(ctx: &mut Context, client: &Client) -> Result<Directory, CliError> {
     let dir = Directory::load(
         client,
         Need::everything(),
@@ -166,16 +164,19 @@ async fn load(ctx: &Context, client: &Client) -> Result<Directory, CliError> {
     Ok(dir)
 }
 
-fn pick_person(dir: &Directory) -> Result<Option<View>, CliError> {
-    let people: Vec<(String, String)> = prompt::principals(dir)
+/// Users and invites, as `choose::principals` lists them.
+fn people(dir: &Directory) -> Vec<(String, String)> {
+    choose::principals(dir)
         .into_iter()
         .filter(|(id, _)| !id.starts_with("group:"))
-        .collect();
-    let labels: Vec<String> = people.iter().map(|(_, l)| l.clone()).collect();
-    let Some(i) = prompt::fuzzy("Person (type part of an email or name)", &labels)? else {
+        .collect()
+}
+
+fn pick_person(p: &mut dyn Prompter, dir: &Directory) -> Result<Option<View>, CliError> {
+    let Some(id) = choose::principal(p, "Person (type part of an email or name)", &people(dir))?
+    else {
         return Ok(None);
     };
-    let id = &people[i].0;
     Ok(Some(match id.strip_prefix("invite:") {
         Some(email) => View::Invite {
             email: email.to_string(),
@@ -184,7 +185,7 @@ fn pick_person(dir: &Directory) -> Result<Option<View>, CliError> {
     }))
 }
 
-fn pick_resource(dir: &Directory) -> Result<Option<View>, CliError> {
+fn pick_resource(p: &mut dyn Prompter, dir: &Directory) -> Result<Option<View>, CliError> {
     let rows = views::resources(dir);
     let labels: Vec<String> = rows
         .iter()
@@ -193,7 +194,8 @@ fn pick_resource(dir: &Directory) -> Result<Option<View>, CliError> {
             k => format!("{}:{}", k.as_str(), r.name),
         })
         .collect();
-    Ok(prompt::fuzzy("Resource", &labels)?.map(|i| resource_view(&rows[i])))
+    Ok(p.fuzzy("Resource", &labels)?
+        .map(|i| resource_view(&rows[i])))
 }
 
 fn resource_view(r: &views::ResourceRow) -> View {
@@ -348,10 +350,14 @@ fn acts(view: &View, records: &[GrantRecord]) -> Vec<Act> {
 
 /// A grant held directly (or a membership) to take away. Inherited grants are not offered:
 /// they go with the membership, or with the group's own grant.
-fn pick_revoke(dir: &Directory, records: &[GrantRecord]) -> Result<Option<Vec<Want>>, CliError> {
+fn pick_revoke(
+    p: &mut dyn Prompter,
+    dir: &Directory,
+    records: &[GrantRecord],
+) -> Result<Option<Vec<Want>>, CliError> {
     let direct: Vec<&GrantRecord> = records.iter().filter(|g| g.via.is_none()).collect();
     let labels: Vec<String> = direct.iter().map(|g| line(g)).collect();
-    let Some(i) = prompt::fuzzy("Revoke which", &labels)? else {
+    let Some(i) = p.fuzzy("Revoke which", &labels)? else {
         return Ok(None);
     };
     let mut want = wants::from_record(dir, Action::Revoke, 0, direct[i]);
@@ -378,14 +384,18 @@ fn subject(dir: &Directory, view: &View) -> Option<Principal> {
     }
 }
 
-fn grant_role(dir: &Directory, view: &View) -> Result<Option<Vec<Want>>, CliError> {
+fn grant_role(
+    p: &mut dyn Prompter,
+    dir: &Directory,
+    view: &View,
+) -> Result<Option<Vec<Want>>, CliError> {
     let Some(principal) = subject(dir, view) else {
         return Ok(None);
     };
-    let Some(role) = prompt::role(dir)? else {
+    let Some(role) = choose::role(p, dir)? else {
         return Ok(None);
     };
-    let Some(on) = prompt::resources(dir, role)? else {
+    let Some(on) = choose::resources(p, dir, role)? else {
         return Ok(None);
     };
     let wanted = on
@@ -403,6 +413,7 @@ fn grant_role(dir: &Directory, view: &View) -> Result<Option<Vec<Want>>, CliErro
 }
 
 fn add_to_group(
+    p: &mut dyn Prompter,
     dir: &Directory,
     view: &View,
     records: &[GrantRecord],
@@ -415,25 +426,24 @@ fn add_to_group(
         .filter(|g| g.is_membership())
         .map(|g| g.resource.id.clone())
         .collect();
-    let Some(gid) = prompt::group(dir, &already)? else {
+    let Some(gid) = choose::group(p, dir, &already)? else {
         return Ok(None);
     };
     Ok(member_want(dir, principal, &gid))
 }
 
-fn add_member(dir: &Directory, view: &View) -> Result<Option<Vec<Want>>, CliError> {
+fn add_member(
+    p: &mut dyn Prompter,
+    dir: &Directory,
+    view: &View,
+) -> Result<Option<Vec<Want>>, CliError> {
     let View::Group { id: gid } = view else {
         return Ok(None);
     };
-    let people: Vec<(String, String)> = prompt::principals(dir)
-        .into_iter()
-        .filter(|(id, _)| !id.starts_with("group:"))
-        .collect();
-    let labels: Vec<String> = people.iter().map(|(_, l)| l.clone()).collect();
-    let Some(i) = prompt::fuzzy("Add whom", &labels)? else {
+    let Some(who) = choose::principal(p, "Add whom", &people(dir))? else {
         return Ok(None);
     };
-    let principal = wants::principal(dir, &people[i].0)?;
+    let principal = wants::principal(dir, &who)?;
     Ok(member_want(dir, principal, gid))
 }
 
@@ -452,6 +462,7 @@ fn member_want(dir: &Directory, principal: Principal, group_id: &str) -> Option<
 /// Items the grants on screen lead to: their principals, the groups they come through, and
 /// their resources.
 fn pick_related(
+    p: &mut dyn Prompter,
     dir: &Directory,
     view: &View,
     records: &[GrantRecord],
@@ -524,5 +535,5 @@ fn pick_related(
         }
     }
     let labels: Vec<String> = related.iter().map(|(l, _)| l.clone()).collect();
-    Ok(prompt::fuzzy("Open", &labels)?.map(|i| related[i].1.clone()))
+    Ok(p.fuzzy("Open", &labels)?.map(|i| related[i].1.clone()))
 }

@@ -20,13 +20,13 @@ pub enum ColorChoice {
 
 /// Whether each stream gets colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Colors {
+pub(crate) struct Colors {
     pub stdout: bool,
     pub stderr: bool,
 }
 
 /// Decides for this process: its flags, its environment, its terminals.
-pub fn decide(choice: ColorChoice) -> Colors {
+pub(crate) fn decide(choice: ColorChoice) -> Colors {
     let env = Env {
         no_color: std::env::var_os("NO_COLOR"),
         clicolor_force: std::env::var_os("CLICOLOR_FORCE"),
@@ -39,12 +39,12 @@ pub fn decide(choice: ColorChoice) -> Colors {
 
 /// The variables that bear on colour, read once so tests can supply their own.
 #[derive(Debug, Default)]
-pub struct Env {
+pub(crate) struct Env {
     pub no_color: Option<OsString>,
     pub clicolor_force: Option<OsString>,
 }
 
-pub fn decide_for(choice: ColorChoice, env: &Env, is_terminal: bool) -> bool {
+pub(crate) fn decide_for(choice: ColorChoice, env: &Env, is_terminal: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

@@ -9,7 +9,7 @@ use clap_complete::Shell;
 use super::{Cli, CliError, ExitCode};
 use crate::output::OutputError;
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 The scripts below complete subcommands, flags and fixed values (--format, --region, --color,
 shells). To complete profile names too, let the shell ask the binary as you type instead:
   bash        echo 'source <(COMPLETE=bash segment-access)' >> ~/.bashrc
@@ -39,7 +39,7 @@ pub struct CompletionsArgs {
 
 /// Profile names from the config file, for `--profile` (dynamic completion only). A config
 /// that cannot be read completes nothing rather than failing the shell.
-pub fn profile_names() -> Vec<clap_complete::CompletionCandidate> {
+pub(crate) fn profile_names() -> Vec<clap_complete::CompletionCandidate> {
     crate::auth::profiles::Config::load()
         .map(|c| {
             c.profiles
@@ -50,7 +50,7 @@ pub fn profile_names() -> Vec<clap_complete::CompletionCandidate> {
         .unwrap_or_default()
 }
 
-pub fn run(args: CompletionsArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: CompletionsArgs) -> Result<ExitCode, CliError> {
     let script = script(args.shell);
     let mut out = std::io::stdout().lock();
     out.write_all(&script)
@@ -61,7 +61,7 @@ pub fn run(args: CompletionsArgs) -> Result<ExitCode, CliError> {
 
 /// The completion script, in memory: clap_complete panics when its writer fails, and a closed
 /// pipe (`| head`) must end us quietly instead.
-pub fn script(shell: Shell) -> Vec<u8> {
+pub(crate) fn script(shell: Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut cmd, "segment-access", &mut buf);

@@ -1,7 +1,5 @@
 //! `segment-access diff OLD NEW`: what changed between two snapshots, or a snapshot and live.
 
-use std::io::Write;
-
 use clap::Args;
 
 use crate::access::{Directory, GrantRecord};
@@ -36,14 +34,12 @@ pub struct DiffArgs {
 }
 
 async fn side(which: &str, ctx: &mut Context) -> Result<Directory, CliError> {
-    if which == "live" {
-        super::sync::load_live(ctx).await
-    } else {
-        Ok(crate::snapshot::read(std::path::Path::new(which))?.dir)
-    }
+    let snapshot = (which != "live").then(|| std::path::Path::new(which));
+    let source = ctx.source(snapshot).await?;
+    super::sync::load_all(ctx, &source).await
 }
 
-pub async fn run(args: DiffArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: DiffArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     // Files first: a missing file fails before a long live read.
     let (old, new) = if args.old == "live" {
         let new = side(&args.new, ctx).await?;
@@ -61,11 +57,7 @@ pub async fn run(args: DiffArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         ));
     }
     let changes = diff::diff(&old, &new);
-    let mut stdout = std::io::stdout().lock();
-    let out: &mut dyn Write = &mut stdout;
-    ctx.renderer.list(out, &changes)?;
-    out.flush()
-        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
+    ctx.print_list(&changes)?;
     if changes.is_empty() {
         if ctx.renderer.is_table() {
             ctx.note("no differences");

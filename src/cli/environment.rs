@@ -12,7 +12,7 @@ use super::{CliError, ExitCode};
 use crate::output::OutputError;
 
 /// Every variable the tool reads. tests/ecosystem.rs checks the sources name no others.
-pub const VARIABLES: &[(&str, &str)] = &[
+pub(crate) const VARIABLES: &[(&str, &str)] = &[
     (
         "SEGMENT_TOKEN",
         "API token, unless --token-stdin (never printed)",
@@ -39,20 +39,20 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
 ];
 
-pub const ABOUT: &str = "Environment variables the tool reads and files it writes";
+pub(crate) const ABOUT: &str = "Environment variables the tool reads and files it writes";
 
 #[derive(Debug, Args)]
 pub struct EnvironmentArgs {}
 
 /// Where files go, as shown to the reader.
-pub struct Paths {
+pub(crate) struct Paths {
     pub config: String,
     pub state: String,
 }
 
 impl Paths {
     /// This machine's paths, honouring SEGMENT_ACCESS_CONFIG_DIR and SEGMENT_ACCESS_STATE_DIR.
-    pub fn here() -> Paths {
+    pub(crate) fn here() -> Paths {
         let config_dir = crate::auth::profiles::config_dir().ok();
         let unknown = "(no home directory: set SEGMENT_ACCESS_CONFIG_DIR)".to_string();
         Paths {
@@ -60,14 +60,19 @@ impl Paths {
                 .map(|d| d.join("config.toml").display().to_string())
                 .unwrap_or_else(|| unknown.clone()),
             // The journal's own lookup, so this never disagrees with where it is written.
-            state: crate::access::journal::Journal::open_default()
-                .map(|j| j.path().display().to_string())
+            state: crate::access::journal::default_dir()
+                .map(|d| {
+                    crate::access::journal::Journal::at(&d)
+                        .path()
+                        .display()
+                        .to_string()
+                })
                 .unwrap_or(unknown),
         }
     }
 
     /// Every platform's paths, for pages rendered on one machine and read on another.
-    pub fn portable() -> Paths {
+    pub(crate) fn portable() -> Paths {
         Paths {
             config: "Linux: $XDG_CONFIG_HOME/segment-access/config.toml (default ~/.config/...); \
                      macOS: ~/Library/Application Support/segment-access/config.toml; \
@@ -82,7 +87,7 @@ impl Paths {
 }
 
 /// The whole topic, for both the command's output and its long help.
-pub fn text(paths: &Paths) -> String {
+pub(crate) fn text(paths: &Paths) -> String {
     let width = VARIABLES.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let mut s = String::from("Environment variables:\n");
     for (name, meaning) in VARIABLES {
@@ -102,11 +107,11 @@ pub fn text(paths: &Paths) -> String {
     s
 }
 
-pub fn long_about() -> String {
+pub(crate) fn long_about() -> String {
     format!("{ABOUT}.\n\n{}", text(&Paths::here()))
 }
 
-pub fn run(_args: EnvironmentArgs) -> Result<ExitCode, CliError> {
+pub(crate) fn run(_args: EnvironmentArgs) -> Result<ExitCode, CliError> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", text(&Paths::here()))
         .and_then(|()| out.flush())

@@ -4,13 +4,13 @@ use std::io::Read;
 
 use clap::Args;
 
-use crate::access::apply;
+use crate::access::apply::{self, Shape};
 use crate::access::plan::{Action, Item, Want};
 use crate::access::record::LabelRef;
 use crate::access::{Directory, Need, batch, resolve, wants};
 
-use super::confirm::{self, WriteFlags};
-use super::prompt;
+use super::choose::{self, Asked};
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -63,35 +63,44 @@ pub struct ChangeArgs {
     pub flags: WriteFlags,
 }
 
-pub async fn run(args: GrantArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: GrantArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     run_change(Action::Grant, args.change, false, ctx).await
 }
 
-/// Resolve, plan on a fresh read, show, confirm, apply, journal, report.
+/// Resolve, plan on a fresh read, then the write pipeline.
 pub(super) async fn run_change(
     action: Action,
-    mut args: ChangeArgs,
+    args: ChangeArgs,
     all: bool,
     ctx: &mut Context,
 ) -> Result<ExitCode, CliError> {
-    confirm::guard(args.flags, ctx)?;
+    write::guard(args.flags, ctx)?;
     if args.from_file.as_deref() == Some("-") && ctx.global.token_stdin {
         return Err(CliError::usage(
             "--token-stdin and --from-file - both read standard input; put the batch in a file, or the token in SEGMENT_TOKEN or the keyring",
         ));
     }
-    let interactive = prompt::can_prompt(ctx);
+    let mut asked = Asked {
+        to: args.to.clone(),
+        role: args.role.clone(),
+        on: args.on.clone(),
+        group: args.group.clone(),
+    };
     let asks = args.from_file.is_none()
-        && (args.to.is_none() || (args.role.is_none() && args.group.is_none() && !all));
-    if asks && !interactive {
+        && (asked.to.is_none() || (asked.role.is_none() && asked.group.is_none() && !all));
+    if asks && !ctx.prompter.available() {
         // Never wait for an answer nobody can give: a script gets a usage error at once.
-        return Err(CliError::usage(if args.to.is_none() {
+        return Err(CliError::usage(if asked.to.is_none() {
             "say who: --to PRINCIPAL (or --from-file FILE); missing arguments are asked for only on a terminal"
         } else {
             "say what to change: --role ROLE, --group GROUP or --from-file FILE"
         }));
     }
-    let batch_text = args.from_file.as_deref().map(read_input).transpose()?;
+    let batch_text = args
+        .from_file
+        .as_deref()
+        .map(|f| read_input(ctx, f))
+        .transpose()?;
     let records = batch_text
         .as_deref()
         .map(batch::parse)
@@ -119,86 +128,29 @@ pub(super) async fn run_change(
             .map(|n| wants::from_record(&dir, action, n.line, &n.record))
             .collect(),
         None => {
-            if asks && !prompt::fill(&dir, &mut args, all)? {
+            if asks && !choose::fill(ctx.prompter.as_mut(), &dir, &mut asked, all)? {
                 return Err(CliError::failure("cancelled; nothing was changed"));
             }
-            single(&dir, &client, &args, all).await?
+            single(&dir, &client, &asked, &args.label, all).await?
         }
     };
     let shape = Shape {
-        flags: args.flags,
-        fail_fast: args.fail_fast,
         batch: records.is_some(),
+        fail_fast: args.fail_fast,
     };
-    apply_wants(ctx, &client, &dir, action, wanted, shape).await
-}
-
-/// How a set of changes is applied: the command's write flags, and whether it is a batch
-/// (which reports partial failure as exit 3 instead of failing).
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Shape {
-    pub flags: WriteFlags,
-    pub fail_fast: bool,
-    pub batch: bool,
-}
-
-/// The one write path for `grant`, `revoke` and `browse`: plan on a fresh read, show the plan,
-/// confirm, apply, journal, report. `dir` supplies names for the plan and groups that explain
-/// inherited grants.
-pub(super) async fn apply_wants(
-    ctx: &Context,
-    client: &crate::segment::Client,
-    dir: &Directory,
-    action: Action,
-    wanted: Vec<Want>,
-    shape: Shape,
-) -> Result<ExitCode, CliError> {
-    let prepared = apply::prepare(client, action, wanted, &dir.groups).await;
-    let verb = match action {
-        Action::Grant => "grant",
-        Action::Revoke => "revoke",
-    };
-    let batch = shape.batch;
-    confirm::show(
-        ctx,
-        "plan (- removed, + added, kept lines unmarked):",
-        &prepared.describe(dir),
-    );
-    if shape.flags.dry_run || prepared.pending() == 0 {
-        if prepared.pending() == 0 {
-            ctx.note("nothing to change");
-        }
-        return confirm::report(ctx, &prepared.preview(), batch);
-    }
-    let question = format!("Apply {} change(s)?", prepared.pending());
-    if !shape.flags.yes && prompt::confirm(&question)? != Some(true) {
-        return Err(CliError::failure("cancelled; nothing was changed"));
-    }
-    let outcome = prepared.apply(client, shape.fail_fast).await;
-    let workspace_id = dir
-        .workspace
-        .as_ref()
-        .map(|w| w.id.clone())
-        .unwrap_or_default();
-    confirm::finish(
-        ctx,
-        verb,
-        &workspace_id,
-        None,
-        outcome.changes,
-        &outcome.results,
-        batch,
-    )
+    let plan = apply::prepare(&client, action, wanted, &dir, shape).await;
+    write::run(ctx, &client, plan, args.flags).await
 }
 
 /// The changes one command line asks for.
 async fn single(
     dir: &Directory,
     client: &crate::segment::Client,
-    args: &ChangeArgs,
+    asked: &Asked,
+    label: &[String],
     all: bool,
 ) -> Result<Vec<Want>, CliError> {
-    let to = args.to.as_deref().unwrap_or_default();
+    let to = asked.to.as_deref().unwrap_or_default();
     let principal = wants::principal(dir, to)?;
     let want = |item| Want {
         principal: principal.clone(),
@@ -209,25 +161,24 @@ async fn single(
         let current = apply::direct_bindings(client, &principal).await?;
         return Ok(current.into_iter().map(|b| want(Item::Bind(b))).collect());
     }
-    if let Some(g) = &args.group {
+    if let Some(g) = &asked.group {
         let g = resolve::group(&dir.groups, g)?;
         return Ok(vec![want(Item::Member(crate::access::plan::GroupRef {
             id: g.id.clone(),
             name: g.name.clone(),
         }))]);
     }
-    let role_name = args.role.as_deref().unwrap_or_default();
+    let role_name = asked.role.as_deref().unwrap_or_default();
     let role = resolve::role(&dir.roles, role_name)?;
-    let labels: Vec<LabelRef> = args
-        .label
+    let labels: Vec<LabelRef> = label
         .iter()
         .map(|l| wants::parse_label(l))
         .collect::<Result<_, _>>()
         .map_err(CliError::usage)?;
-    let on: Vec<String> = if args.on.is_empty() {
+    let on: Vec<String> = if asked.on.is_empty() {
         vec!["workspace".to_string()]
     } else {
-        args.on.clone()
+        asked.on.clone()
     };
     on.iter()
         .map(|r| {
@@ -239,10 +190,11 @@ async fn single(
 }
 
 /// A batch file's text, or standard input for `-`.
-fn read_input(path: &str) -> Result<String, CliError> {
+fn read_input(ctx: &mut Context, path: &str) -> Result<String, CliError> {
     if path == "-" {
         let mut s = String::new();
-        std::io::stdin()
+        ctx.io
+            .stdin
             .read_to_string(&mut s)
             .map_err(|e| CliError::usage(format!("cannot read the batch from stdin: {e}")))?;
         return Ok(s);

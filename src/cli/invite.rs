@@ -2,11 +2,10 @@
 
 use clap::Args;
 
-use crate::access::accounts::{self, Planned};
-use crate::access::plan::Status;
+use crate::access::accounts::{self, InvitePlan};
 use crate::access::{Directory, Need, resolve, wants};
 
-use super::confirm::{self, WriteFlags};
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -38,8 +37,8 @@ pub struct InviteArgs {
     pub flags: WriteFlags,
 }
 
-pub async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    confirm::guard(args.flags, ctx)?;
+pub(crate) async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    write::guard(args.flags, ctx)?;
     let emails: Vec<String> = args
         .emails
         .iter()
@@ -74,36 +73,6 @@ pub async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode, CliErr
             bindings.push(wants::binding(&dir, role, r, &labels)?);
         }
     }
-    let plans = accounts::plan_invites(&dir, &emails);
-    let grants: Vec<String> = bindings.iter().map(|b| b.display()).collect();
-    confirm::show(ctx, "plan:", &plan_lines(&plans, &grants));
-    let pending = plans.iter().filter(|p| p.status == Status::Planned).count();
-    if args.flags.dry_run || pending == 0 {
-        if pending == 0 {
-            ctx.note("nothing to change");
-        }
-        let preview: Vec<_> = plans
-            .iter()
-            .map(|p| accounts::result(&p.key, "invite", p.status, &p.message))
-            .collect();
-        return confirm::report(ctx, &preview, false);
-    }
-    confirm::confirm(args.flags, ctx, &format!("Invite {pending} people?"))?;
-    let permissions = accounts::invite_permissions(&bindings);
-    let (results, changes) = accounts::apply_invites(&client, &plans, &permissions).await;
-    let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::finish(ctx, "invite", ws, None, changes, &results, false)
-}
-
-fn plan_lines(plans: &[Planned], grants: &[String]) -> Vec<String> {
-    plans
-        .iter()
-        .map(|p| match p.status {
-            Status::Planned if !grants.is_empty() => {
-                format!("+ invite {} with {}", p.key, grants.join(", "))
-            }
-            Status::Planned => format!("+ invite {}", p.key),
-            _ => format!("  {}: {}", p.key, p.message),
-        })
-        .collect()
+    let plan = InvitePlan::new(&dir, &emails, bindings);
+    write::run(ctx, &client, plan, args.flags).await
 }

@@ -1,13 +1,8 @@
 //! `segment-access list ...`: read-only views of the workspace.
 
-use std::io::Write;
-
 use clap::{Args, Subcommand};
 
-use crate::access::grants::{self, GrantFilter};
-use crate::access::record::Principal;
-use crate::access::views::{self, InviteRow, WorkspaceInfo};
-use crate::access::{Directory, Need, resolve};
+use crate::access::GrantQuery;
 
 use super::{CliError, Context, ExitCode};
 
@@ -125,280 +120,59 @@ pub struct GrantsArgs {
     pub direct_only: bool,
 }
 
-pub async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    if let Some(path) = &args.snapshot {
-        return run_offline(path, args.what, ctx);
-    }
-    let client = ctx.client().await?;
-    let mut stdout = std::io::stdout().lock();
-    let out: &mut dyn Write = &mut stdout;
-    let r = &ctx.renderer;
+pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    let source = ctx.source(args.snapshot.as_deref()).await?;
     let n = match args.what {
         ListWhat::Workspace => {
-            let w = client.workspace().await?;
-            let info = WorkspaceInfo {
-                id: w.id,
-                name: w.name,
-                slug: w.slug,
-                api_url: ctx.api_url(),
-            };
-            r.one(out, &info)?;
+            let info = source.workspace().await?;
+            ctx.print_one(&info)?;
             1
         }
         ListWhat::Users => {
-            let mut users = client.users().await?;
-            users.sort_by_key(|u| u.email.to_lowercase());
-            r.list(out, users)?
+            let rows = source.users().await?;
+            ctx.print_list(rows)?
         }
         ListWhat::Invites => {
-            let mut invites = client.invites().await?;
-            invites.sort_by_key(|e| e.to_lowercase());
-            r.list(out, invites.into_iter().map(|email| InviteRow { email }))?
+            let rows = source.invites().await?;
+            ctx.print_list(rows)?
         }
         ListWhat::Groups => {
-            let mut groups = client.groups().await?;
-            groups.sort_by_key(|g| g.name.to_lowercase());
-            r.list(out, groups)?
+            let rows = source.groups().await?;
+            ctx.print_list(rows)?
         }
         ListWhat::Roles => {
-            let mut roles = client.roles().await?;
-            roles.sort_by_key(|r| r.name.to_lowercase());
-            r.list(out, roles)?
+            let rows = source.roles().await?;
+            ctx.print_list(rows)?
         }
         ListWhat::Resources => {
-            let need = Need {
-                workspace: true,
-                resources: true,
-                ..Need::default()
-            };
-            let dir = Directory::load(&client, need, ctx.progress("Reading resources")).await?;
-            if let Some(why) = &dir.resources.spaces_unavailable {
+            let (rows, spaces_unavailable) =
+                source.resources(ctx.progress("Reading resources")).await?;
+            if let Some(why) = spaces_unavailable {
                 ctx.note(&format!("note: spaces not listed: {why}"));
             }
-            r.list(out, views::resources(&dir))?
+            ctx.print_list(rows)?
         }
         ListWhat::Members { group } => {
-            let groups = client.groups().await?;
-            let g = resolve::group(&groups, &group)?;
-            let (members, invites) =
-                tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?;
-            let mut rows: Vec<Principal> = members
-                .into_iter()
-                .map(|m| Principal::User {
-                    id: m.id,
-                    email: m.email,
-                    name: m.name,
-                })
-                .collect();
-            rows.sort_by_key(|p| p.display().to_lowercase());
-            let mut inv: Vec<String> = invites;
-            inv.sort_by_key(|e| e.to_lowercase());
-            rows.extend(inv.into_iter().map(|email| Principal::Invite { email }));
-            r.list(out, rows)?
+            let rows = source.members(&group).await?;
+            ctx.print_list(rows)?
         }
         ListWhat::Grants(g) => {
-            let (dir, filter) = load_for_grants(&client, &g, ctx).await?;
-            r.list(out, grants::iter(&dir, &filter))?
+            let q = GrantQuery {
+                user: g.user,
+                group: g.group,
+                role: g.role,
+                resource: g.resource,
+                direct_only: g.direct_only,
+            };
+            let answer = source.grants(&q, ctx.progress("Reading access")).await?;
+            for note in answer.notes() {
+                ctx.note(&note);
+            }
+            ctx.print_list(answer.iter())?
         }
     };
-    out.flush()
-        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
-    if n == 0 && r.is_table() {
+    if n == 0 && ctx.renderer.is_table() {
         ctx.note("nothing to list");
     }
     Ok(ExitCode::Ok)
-}
-
-/// Loads only what the filters need and resolves the filters against it.
-async fn load_for_grants(
-    client: &crate::segment::Client,
-    args: &GrantsArgs,
-    ctx: &Context,
-) -> Result<(Directory, GrantFilter), CliError> {
-    let progress = ctx.progress("Reading access");
-    let mut filter = GrantFilter {
-        direct_only: args.direct_only,
-        ..GrantFilter::default()
-    };
-    let dir = if let Some(user) = &args.user {
-        // One user's access: their own permissions and their groups', nothing else.
-        let base = Need {
-            workspace: true,
-            users: true,
-            groups: true,
-            resources: true,
-            ..Need::default()
-        };
-        let mut dir = Directory::load(client, base, progress.clone()).await?;
-        let u = resolve::user(&dir.users, user)?.clone();
-        progress.add_work(2);
-        dir.narrow_to_user(client, &u.id).await?;
-        progress.done(2);
-        filter.user_id = Some(u.id);
-        dir
-    } else if let Some(group) = &args.group
-        && args.role.is_none()
-        && args.resource.is_none()
-    {
-        // One group's access: its permissions, members and invites.
-        let base = Need {
-            workspace: true,
-            groups: true,
-            resources: true,
-            ..Need::default()
-        };
-        let mut dir = Directory::load(client, base, progress.clone()).await?;
-        let g = resolve::group(&dir.groups, group)?.clone();
-        progress.add_work(2);
-        let (members, invites) =
-            tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?;
-        progress.done(2);
-        dir.members.insert(g.id.clone(), members);
-        dir.group_invites.insert(g.id.clone(), invites);
-        filter.group_id = Some(g.id.clone());
-        dir.groups = vec![g];
-        dir
-    } else {
-        Directory::load(client, Need::everything(), progress.clone()).await?
-    };
-    if let Some(group) = &args.group
-        && filter.group_id.is_none()
-    {
-        filter.group_id = Some(resolve::group(&dir.groups, group)?.id.clone());
-    }
-    if let Some(role) = &args.role {
-        let roles = if dir.roles.is_empty() {
-            client.roles().await?
-        } else {
-            dir.roles.clone()
-        };
-        filter.role_id = Some(resolve::role(&roles, role)?.id.clone());
-    }
-    if let Some(res) = &args.resource {
-        filter.resource = Some(resolve::resource(&dir, res)?.into());
-    }
-    if let Some(why) = &dir.resources.spaces_unavailable {
-        ctx.note(&format!("note: space names unavailable: {why}"));
-    }
-    drop(progress);
-    Ok((dir, filter))
-}
-
-/// The same answers as `run`, from a snapshot: the directory is read back from the file and the
-/// same rows are built and rendered from it.
-fn run_offline(
-    path: &std::path::Path,
-    what: ListWhat,
-    ctx: &mut Context,
-) -> Result<ExitCode, CliError> {
-    let snap = crate::snapshot::read(path)?;
-    let dir = &snap.dir;
-    let mut stdout = std::io::stdout().lock();
-    let out: &mut dyn Write = &mut stdout;
-    let r = &ctx.renderer;
-    let n = match what {
-        ListWhat::Workspace => {
-            let w = dir.workspace.clone().ok_or_else(|| {
-                CliError::failure(format!("{}: the snapshot has no workspace", path.display()))
-            })?;
-            let info = WorkspaceInfo {
-                id: w.id,
-                name: w.name,
-                slug: w.slug,
-                api_url: snap.api_url(),
-            };
-            r.one(out, &info)?;
-            1
-        }
-        ListWhat::Users => {
-            // The live list endpoint carries no permissions; neither does this list.
-            let mut users: Vec<_> = dir
-                .users
-                .iter()
-                .cloned()
-                .map(|mut u| {
-                    u.permissions = None;
-                    u
-                })
-                .collect();
-            users.sort_by_key(|u| u.email.to_lowercase());
-            r.list(out, users)?
-        }
-        ListWhat::Invites => {
-            let mut invites = dir.invites.clone();
-            invites.sort_by_key(|e| e.to_lowercase());
-            r.list(out, invites.into_iter().map(|email| InviteRow { email }))?
-        }
-        ListWhat::Groups => {
-            let mut groups = dir.groups.clone();
-            groups.sort_by_key(|g| g.name.to_lowercase());
-            r.list(out, groups)?
-        }
-        ListWhat::Roles => {
-            let mut roles = dir.roles.clone();
-            roles.sort_by_key(|r| r.name.to_lowercase());
-            r.list(out, roles)?
-        }
-        ListWhat::Resources => {
-            if let Some(why) = &dir.resources.spaces_unavailable {
-                ctx.note(&format!("note: spaces not listed: {why}"));
-            }
-            r.list(out, views::resources(dir))?
-        }
-        ListWhat::Members { group } => {
-            let g = resolve::group(&dir.groups, &group)?;
-            let mut rows: Vec<Principal> = dir
-                .members
-                .get(&g.id)
-                .into_iter()
-                .flatten()
-                .cloned()
-                .map(|m| Principal::User {
-                    id: m.id,
-                    email: m.email,
-                    name: m.name,
-                })
-                .collect();
-            rows.sort_by_key(|p| p.display().to_lowercase());
-            let mut inv: Vec<String> = dir.group_invites.get(&g.id).cloned().unwrap_or_default();
-            inv.sort_by_key(|e| e.to_lowercase());
-            rows.extend(inv.into_iter().map(|email| Principal::Invite { email }));
-            r.list(out, rows)?
-        }
-        ListWhat::Grants(g) => {
-            let filter = offline_filter(dir, &g)?;
-            if let Some(why) = &dir.resources.spaces_unavailable {
-                ctx.note(&format!("note: space names unavailable: {why}"));
-            }
-            r.list(out, grants::iter(dir, &filter))?
-        }
-    };
-    out.flush()
-        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
-    if n == 0 && r.is_table() {
-        ctx.note("nothing to list");
-    }
-    Ok(ExitCode::Ok)
-}
-
-/// The filters of `list grants`, resolved against a whole directory. Live, `--user` and
-/// `--group` narrow what is read instead; filtering the whole directory gives the same records.
-pub(crate) fn offline_filter(dir: &Directory, args: &GrantsArgs) -> Result<GrantFilter, CliError> {
-    let mut filter = GrantFilter {
-        direct_only: args.direct_only,
-        ..GrantFilter::default()
-    };
-    if let Some(user) = &args.user {
-        filter.user_id = Some(resolve::user(&dir.users, user)?.id.clone());
-    }
-    if let Some(group) = &args.group {
-        filter.group_id = Some(resolve::group(&dir.groups, group)?.id.clone());
-    }
-    if let Some(role) = &args.role {
-        filter.role_id = Some(resolve::role(&dir.roles, role)?.id.clone());
-    }
-    if let Some(res) = &args.resource {
-        filter.resource = Some(resolve::resource(dir, res)?.into());
-    }
-    Ok(filter)
 }

@@ -10,7 +10,7 @@ use clap_mangen::Man;
 use super::{Cli, CliError, ExitCode, environment};
 use crate::output::OutputError;
 
-pub const AFTER_HELP: &str = "\
+pub(crate) const AFTER_HELP: &str = "\
 Without --out, prints the page of segment-access itself to standard output; with --out, writes
 one page per command into DIR (created if missing) and lists the files on stderr.
 
@@ -25,7 +25,7 @@ pub struct ManArgs {
     pub out: Option<PathBuf>,
 }
 
-pub fn run(args: ManArgs, quiet: bool) -> Result<ExitCode, CliError> {
+pub(crate) fn run(args: ManArgs, quiet: bool) -> Result<ExitCode, CliError> {
     match args.out {
         None => {
             let mut page = Vec::new();
@@ -49,7 +49,7 @@ pub fn run(args: ManArgs, quiet: bool) -> Result<ExitCode, CliError> {
 }
 
 /// Writes a page for the tool and for every visible command under it; returns the paths.
-pub fn write_all(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+pub(crate) fn write_all(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::failure(format!("cannot create {}: {e}", dir.display())))?;
     let mut cmd = root();

@@ -1,41 +1,43 @@
 //! Command-line definitions and the context every command runs in. One file per command; no
 //! HTTP here: commands call `access` and hand its answers to `output`.
 
-pub mod auth;
-pub mod browse;
-pub mod color;
-pub mod completions;
-mod confirm;
-pub mod diff;
-pub mod emulator;
-pub mod environment;
-pub mod error;
-pub mod grant;
-pub mod invite;
-pub mod list;
-pub mod man;
+pub(crate) mod auth;
+pub(crate) mod browse;
+mod choose;
+pub(crate) mod color;
+pub(crate) mod completions;
+mod context;
+pub(crate) mod diff;
+pub(crate) mod emulator;
+pub(crate) mod environment;
+pub(crate) mod error;
+pub(crate) mod grant;
+pub(crate) mod invite;
+pub(crate) mod list;
+pub(crate) mod man;
 mod progress;
 mod prompt;
-pub mod remove_user;
-pub mod report;
-pub mod revoke;
-pub mod revoke_invite;
-pub mod sync;
-pub mod undo;
+pub(crate) mod remove_user;
+pub(crate) mod report;
+pub(crate) mod revoke;
+pub(crate) mod revoke_invite;
+pub(crate) mod sync;
+mod terminal;
+#[cfg(test)]
+mod tests;
+pub(crate) mod undo;
+mod write;
 
-use std::io::{IsTerminal, Read};
-use std::sync::Arc;
-use std::time::Duration;
+use std::io::Write;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
-use crate::access::Progress;
-use crate::output::{Format, Renderer};
-use crate::segment::client::{EU_API_URL, US_API_URL};
-use crate::segment::{Client, ClientConfig, Token};
-pub use color::ColorChoice;
+use crate::auth::Region;
+use crate::output::Format;
+pub(crate) use color::ColorChoice;
+pub(crate) use context::Context;
 
-pub use error::{CliError, ExitCode};
+pub(crate) use error::{CliError, ExitCode};
 
 /// The version and the commit it was built from (build.rs), e.g. `0.1.0 (3f2a9c1d0e4b)`.
 pub const VERSION: &str = concat!(
@@ -77,9 +79,9 @@ Examples:
 #[command(name = "segment-access", version = VERSION, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Debug, Args)]
@@ -167,12 +169,6 @@ impl GlobalArgs {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Region {
-    Us,
-    Eu,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List users, groups, roles, resources, and who holds what.
@@ -213,132 +209,100 @@ pub enum Command {
     Environment(environment::EnvironmentArgs),
 }
 
-/// Where commands get their terminal facts, renderer and API client.
-pub struct Context {
-    pub global: GlobalArgs,
-    pub renderer: Renderer,
-    pub stdout_tty: bool,
-    pub stderr_tty: bool,
-    demo: Option<crate::emulator::RunningEmulator>,
-}
-
-impl Context {
-    pub fn new(global: GlobalArgs) -> Result<Context, CliError> {
-        let stdout_tty = std::io::stdout().is_terminal();
-        let stderr_tty = std::io::stderr().is_terminal();
-        let colors = color::decide(global.color_choice());
-        let format = if global.json {
-            Format::Json
-        } else {
-            match global.format {
-                Some(f) => f,
-                None => auth::profile_format(&global)?.unwrap_or(Format::Table),
-            }
-        };
-        let renderer = Renderer::new(format, global.jq.as_deref(), stdout_tty, colors.stdout)
-            .map_err(|e| CliError::usage(e.to_string()))?;
-        Ok(Context {
-            global,
-            renderer,
-            stdout_tty,
-            stderr_tty,
-            demo: None,
-        })
-    }
-
-    /// The API URL in force: --demo, --api-url / SEGMENT_API_URL, the profile's api_url,
-    /// --region / SEGMENT_REGION, the profile's region, the US.
-    pub fn api_url(&self) -> String {
-        if let Some(d) = &self.demo {
-            return d.url();
-        }
-        match auth::endpoint(&self.global) {
-            auth::Endpoint::Url(u) => u,
-            auth::Endpoint::Region(Region::Us) => US_API_URL.to_string(),
-            auth::Endpoint::Region(Region::Eu) => EU_API_URL.to_string(),
-        }
-    }
-
-    /// A client for the workspace, starting the demo emulator first if asked.
-    pub async fn client(&mut self) -> Result<Client, CliError> {
-        let token = if self.global.demo {
-            if self.demo.is_none() {
-                let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-                let emu = crate::emulator::start(crate::emulator::EmulatorConfig::default(), addr)
-                    .await
-                    .map_err(|e| {
-                        CliError::failure(format!("cannot start the demo workspace: {e}"))
-                    })?;
-                self.demo = Some(emu);
-            }
-            Token::new(crate::emulator::DEFAULT_OWNER_TOKEN)
-        } else {
-            self.token()?
-        };
-        let mut cfg = ClientConfig::new(self.api_url(), token);
-        cfg.concurrency = self.global.concurrency as usize;
-        cfg.timeout = Duration::from_secs(self.global.timeout);
-        Client::new(cfg).map_err(CliError::from)
-    }
-
-    /// The token: --token-stdin, then SEGMENT_TOKEN, then the profile's OS keyring entry.
-    fn token(&self) -> Result<Token, CliError> {
-        let mut stdin = std::io::stdin().lock().take(64 * 1024);
-        auth::lookup_token(&self.global, &mut stdin).map(|found| found.token)
-    }
-
-    /// A progress display on stderr, only on a terminal and without --quiet.
-    pub fn progress(&self, what: &str) -> Arc<dyn Progress> {
-        if self.stderr_tty && !self.global.quiet {
-            Arc::new(progress::Bar::new(what))
-        } else {
-            Arc::new(crate::access::Quiet)
-        }
-    }
-
-    /// A note for people on stderr (suppressed by --quiet).
-    pub fn note(&self, msg: &str) {
-        if !self.global.quiet {
-            eprintln!("{msg}");
-        }
-    }
-
-    pub async fn shutdown(mut self) {
-        if let Some(d) = self.demo.take() {
-            d.shutdown().await;
-        }
-    }
-}
-
-/// Runs `$module::run(args, &mut ctx)` in a fresh context, then shuts the context down (the
-/// demo emulator, if any) whatever the command returned.
-macro_rules! in_context {
-    ($global:expr, $module:ident, $args:expr) => {{
-        let mut ctx = Context::new($global)?;
-        let result = $module::run($args, &mut ctx).await;
-        ctx.shutdown().await;
-        result
-    }};
-}
-
-/// Runs a parsed command line.
-pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+/// Runs a parsed command line: the commands that need no workspace at once, the others in a
+/// context that is shut down (the demo emulator, if any) whatever they returned.
+async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Emulator(args) => emulator::run(args).await,
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args, cli.global.quiet),
         Command::Environment(args) => environment::run(args),
-        Command::Auth(args) => in_context!(cli.global, auth, args),
-        Command::List(args) => in_context!(cli.global, list, args),
-        Command::Grant(args) => in_context!(cli.global, grant, args),
-        Command::Revoke(args) => in_context!(cli.global, revoke, args),
-        Command::Undo(args) => in_context!(cli.global, undo, args),
-        Command::Invite(args) => in_context!(cli.global, invite, args),
-        Command::RevokeInvite(args) => in_context!(cli.global, revoke_invite, args),
-        Command::RemoveUser(args) => in_context!(cli.global, remove_user, args),
-        Command::Browse(args) => in_context!(cli.global, browse, args),
-        Command::Sync(args) => in_context!(cli.global, sync, args),
-        Command::Diff(args) => in_context!(cli.global, diff, args),
-        Command::Report(args) => in_context!(cli.global, report, args),
+        command => {
+            let mut ctx = Context::new(cli.global)?;
+            let result = dispatch(command, &mut ctx).await;
+            ctx.shutdown().await;
+            result
+        }
     }
+}
+
+/// Runs one command in a context.
+async fn dispatch(command: Command, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Auth(args) => auth::run(args, ctx).await,
+        Command::List(args) => list::run(args, ctx).await,
+        Command::Grant(args) => grant::run(args, ctx).await,
+        Command::Revoke(args) => revoke::run(args, ctx).await,
+        Command::Undo(args) => undo::run(args, ctx).await,
+        Command::Invite(args) => invite::run(args, ctx).await,
+        Command::RevokeInvite(args) => revoke_invite::run(args, ctx).await,
+        Command::RemoveUser(args) => remove_user::run(args, ctx).await,
+        Command::Browse(args) => browse::run(args, ctx).await,
+        Command::Sync(args) => sync::run(args, ctx).await,
+        Command::Diff(args) => diff::run(args, ctx).await,
+        Command::Report(args) => report::run(args, ctx).await,
+        Command::Emulator(_)
+        | Command::Completions(_)
+        | Command::Man(_)
+        | Command::Environment(_) => Err(CliError::usage(
+            "this command runs without a workspace context",
+        )),
+    }
+}
+
+/// The whole program: parse, run, print the error, exit with its code.
+pub fn main() -> std::process::ExitCode {
+    // `COMPLETE=$SHELL segment-access` is the shell asking for completions (profile names
+    // included); this answers and exits, and is a single environment lookup otherwise.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
+    // clap answers --help and --version before any runtime or TLS set-up exists.
+    let cli = Cli::parse();
+    let cli_verbose = cli.global.verbose > 0;
+    let ansi = color::decide(cli.global.color_choice()).stderr;
+    init_tracing(cli.global.verbose, cli.global.quiet, ansi);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Pending requests of a failed command must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(code) => std::process::ExitCode::from(code as u8),
+        Err(e) => {
+            let mut err = std::io::stderr().lock();
+            if !e.message.is_empty() {
+                let _ = writeln!(err, "error: {}", e.message);
+            }
+            if let Some(hint) = &e.hint {
+                let _ = writeln!(err, "hint: {hint}");
+            }
+            if cli_verbose && let Some(source) = &e.source {
+                let _ = writeln!(err, "cause: {source}");
+            }
+            std::process::ExitCode::from(e.code() as u8)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool, ansi: bool) {
+    let filter = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "warn,segment_access=debug",
+        _ => "debug,segment_access=trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .without_time()
+        .try_init();
 }

@@ -4,10 +4,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::access::Progress;
 
-pub struct Bar(ProgressBar);
+pub(super) struct Bar(ProgressBar);
 
 impl Bar {
-    pub fn new(what: &str) -> Bar {
+    pub(super) fn new(what: &str) -> Bar {
         let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
         pb.set_style(
             ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} requests ({elapsed})")

@@ -2,10 +2,10 @@
 
 use clap::Args;
 
-use crate::access::plan::Status;
-use crate::access::{Directory, Need, accounts, resolve};
+use crate::access::accounts::RemoveUserPlan;
+use crate::access::{Directory, Need, resolve};
 
-use super::confirm::{self, WriteFlags};
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -28,8 +28,8 @@ pub struct RemoveUserArgs {
     pub flags: WriteFlags,
 }
 
-pub async fn run(args: RemoveUserArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    confirm::guard(args.flags, ctx)?;
+pub(crate) async fn run(args: RemoveUserArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    write::guard(args.flags, ctx)?;
     for u in &args.users {
         if let Some(email) = u.strip_prefix("invite:") {
             return Err(CliError::usage(format!(
@@ -51,52 +51,11 @@ pub async fn run(args: RemoveUserArgs, ctx: &mut Context) -> Result<ExitCode, Cl
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
-    let mut targets = Vec::new();
-    for u in &args.users {
-        let user = resolve::user(&dir.users, u)?.clone();
-        if targets
-            .iter()
-            .any(|(t, _): &(crate::segment::models::User, Directory)| t.id == user.id)
-        {
-            continue;
-        }
-        let (theirs, losses) = accounts::user_losses(&client, &dir, &user).await?;
-        let mut lines = vec![format!("- remove {} ({}), who loses:", user.email, user.id)];
-        if losses.is_empty() {
-            lines.push("    nothing but their membership of the workspace".to_string());
-        }
-        for g in &losses {
-            let role = g.role.as_ref().map_or("member of", |r| r.name.as_str());
-            let labels = if g.labels.is_empty() {
-                String::new()
-            } else {
-                format!(" [{}]", g.labels_display())
-            };
-            let via = g
-                .via
-                .as_ref()
-                .map(|v| format!(" (through group:{})", v.name))
-                .unwrap_or_default();
-            lines.push(format!("    {role} {}{labels}{via}", g.resource.display()));
-        }
-        confirm::show(ctx, "plan:", &lines);
-        targets.push((user, theirs));
-    }
-    if args.flags.dry_run {
-        let preview: Vec<_> = targets
-            .iter()
-            .map(|(u, _)| {
-                accounts::result(&u.email, "remove-user", Status::Planned, "will be removed")
-            })
-            .collect();
-        return confirm::report(ctx, &preview, false);
-    }
-    confirm::confirm(
-        args.flags,
-        ctx,
-        &format!("Remove {} users from the workspace?", targets.len()),
-    )?;
-    let (results, changes) = accounts::apply_remove_users(&client, &targets).await;
-    let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::finish(ctx, "remove-user", ws, None, changes, &results, false)
+    let users = args
+        .users
+        .iter()
+        .map(|u| resolve::user(&dir.users, u))
+        .collect::<Result<Vec<_>, _>>()?;
+    let plan = RemoveUserPlan::new(&client, &dir, &users).await?;
+    write::run(ctx, &client, plan, args.flags).await
 }

@@ -1,6 +1,5 @@
 //! `segment-access report FILE.db`: the access-review sheet an auditor asks for.
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -31,7 +30,7 @@ pub struct ReportArgs {
 
 /// One role a person holds, and through what.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Holding {
+pub(crate) struct Holding {
     pub role: String,
     /// `workspace` or `type:name`.
     pub resource: String,
@@ -56,7 +55,7 @@ impl Holding {
 
 /// One person's access.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct ReportRow {
+pub(crate) struct ReportRow {
     /// `user` or `invite`.
     #[serde(rename = "type")]
     pub kind: String,
@@ -100,7 +99,7 @@ impl Tabular for ReportRow {
 
 /// Every person with their grants: users listed in the workspace (even with no access at all),
 /// then invites that hold anything or are pending.
-pub fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
+pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
     let mut out: Vec<ReportRow> = Vec::new();
     let mut by_key: std::collections::HashMap<(String, String), usize> =
         std::collections::HashMap::new();
@@ -190,13 +189,8 @@ fn add(row: &mut ReportRow, g: &GrantRecord) {
     });
 }
 
-pub async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     let snap = crate::snapshot::read(&args.snapshot)?;
-    let rows = rows(&snap.dir);
-    let mut stdout = std::io::stdout().lock();
-    let out: &mut dyn Write = &mut stdout;
-    ctx.renderer.list(out, rows)?;
-    out.flush()
-        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
+    ctx.print_list(rows(&snap.dir))?;
     Ok(ExitCode::Ok)
 }

@@ -30,6 +30,6 @@ pub struct RevokeArgs {
     pub all: bool,
 }
 
-pub async fn run(args: RevokeArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: RevokeArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     run_change(Action::Revoke, args.change, args.all, ctx).await
 }

@@ -2,11 +2,10 @@
 
 use clap::Args;
 
-use crate::access::accounts;
-use crate::access::plan::Status;
+use crate::access::accounts::RevokeInvitePlan;
 use crate::access::{Directory, Need};
 
-use super::confirm::{self, WriteFlags};
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -29,8 +28,8 @@ pub struct RevokeInviteArgs {
     pub flags: WriteFlags,
 }
 
-pub async fn run(args: RevokeInviteArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    confirm::guard(args.flags, ctx)?;
+pub(crate) async fn run(args: RevokeInviteArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    write::guard(args.flags, ctx)?;
     let client = ctx.client().await?;
     let need = Need {
         workspace: true,
@@ -40,31 +39,6 @@ pub async fn run(args: RevokeInviteArgs, ctx: &mut Context) -> Result<ExitCode, 
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading invites")).await?;
-    let plans = accounts::plan_revoke_invites(&dir, &args.emails);
-    let lines: Vec<String> = plans
-        .iter()
-        .map(|(p, _)| match p.status {
-            Status::Planned => format!("- {}: {}", p.key, p.message),
-            _ => format!("  {}: {}", p.key, p.message),
-        })
-        .collect();
-    confirm::show(ctx, "plan:", &lines);
-    let pending = plans
-        .iter()
-        .filter(|(p, _)| p.status == Status::Planned)
-        .count();
-    if args.flags.dry_run || pending == 0 {
-        if pending == 0 {
-            ctx.note("nothing to change");
-        }
-        let preview: Vec<_> = plans
-            .iter()
-            .map(|(p, _)| accounts::result(&p.key, "revoke-invite", p.status, &p.message))
-            .collect();
-        return confirm::report(ctx, &preview, false);
-    }
-    confirm::confirm(args.flags, ctx, &format!("Withdraw {pending} invites?"))?;
-    let (results, changes) = accounts::apply_revoke_invites(&client, &plans).await;
-    let ws = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
-    confirm::finish(ctx, "revoke-invite", ws, None, changes, &results, false)
+    let plan = RevokeInvitePlan::new(&dir, &args.emails);
+    write::run(ctx, &client, plan, args.flags).await
 }

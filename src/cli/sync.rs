@@ -5,8 +5,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 
-use crate::access::{Directory, Need};
-use crate::snapshot::{self, Meta, SnapshotError};
+use crate::access::{Directory, Need, Source};
+use crate::snapshot::{self, Meta};
 
 use super::{CliError, Context, ExitCode, VERSION};
 
@@ -30,27 +30,22 @@ pub struct SyncArgs {
     pub out: PathBuf,
 }
 
-impl From<SnapshotError> for CliError {
-    fn from(e: SnapshotError) -> CliError {
-        CliError::failure(e.to_string())
-    }
-}
-
-/// Everything a snapshot holds, read live.
-pub(crate) async fn load_live(ctx: &mut Context) -> Result<Directory, CliError> {
-    let client = ctx.client().await?;
+/// Everything a snapshot holds, from `source`.
+pub(crate) async fn load_all(ctx: &mut Context, source: &Source) -> Result<Directory, CliError> {
     let need = Need {
         labels: true,
         ..Need::everything()
     };
-    let dir = Directory::load(&client, need, ctx.progress("Reading access")).await?;
+    let dir = source
+        .directory(need, ctx.progress("Reading access"))
+        .await?;
     if let Some(why) = &dir.resources.spaces_unavailable {
         ctx.note(&format!("note: spaces not listed: {why}"));
     }
     Ok(dir)
 }
 
-pub async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     // Checked before minutes of reading, not after.
     let parent = args
         .out
@@ -76,12 +71,13 @@ pub async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     let started = Instant::now();
-    let dir = load_live(ctx).await?;
+    let source = ctx.source(None).await?;
+    let dir = load_all(ctx, &source).await?;
     let meta = Meta {
         tool_version: VERSION.to_string(),
         taken_at_unix,
         duration_ms: started.elapsed().as_millis() as u64,
-        api_url: ctx.api_url(),
+        api_url: source.api_url().to_string(),
     };
     let out = args.out.clone();
     let counts = tokio::task::spawn_blocking(move || snapshot::write(&out, &dir, &meta))

@@ -2,12 +2,12 @@
 
 use clap::Args;
 
+use crate::access::directory::ResourceNames;
 use crate::access::journal::{self, Journal};
-use crate::access::undo;
+use crate::access::undo::UndoPlan;
+use crate::access::{Directory, Need};
 
-use crate::access::plan::Status;
-
-use super::confirm::{self, WriteFlags};
+use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
@@ -37,15 +37,15 @@ pub struct UndoArgs {
     pub flags: WriteFlags,
 }
 
-pub async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+pub(crate) async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     if ctx.global.demo {
         return Err(CliError::usage(
             "--demo starts a fresh sample workspace every run and journals nothing, so there is nothing to undo",
         ));
     }
-    confirm::guard(args.flags, ctx)?;
-    let j = Journal::open_default().map_err(|e| CliError::failure(e.to_string()))?;
-    let entries = j.entries().map_err(|e| CliError::failure(e.to_string()))?;
+    write::guard(args.flags, ctx)?;
+    let j = Journal::open(ctx.state_dir.as_deref())?;
+    let entries = j.entries()?;
     let open = journal::undoable(&entries);
     let entry = match &args.id {
         Some(id) => open.iter().find(|e| &e.id == id).copied().ok_or_else(|| {
@@ -63,60 +63,23 @@ pub async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, CliError
         })?,
     };
     let client = ctx.client().await?;
-    let workspace = client.workspace().await?;
-    if workspace.id != entry.workspace_id {
+    let need = Need {
+        workspace: true,
+        resources: true,
+        ..Need::default()
+    };
+    let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
+    let workspace_id = dir.workspace.as_ref().map(|w| w.id.as_str()).unwrap_or("");
+    if workspace_id != entry.workspace_id {
         return Err(CliError::failure(format!(
-            "entry {} changed workspace {}, but this token belongs to {}; nothing was changed",
-            entry.id, entry.workspace_id, workspace.id
+            "entry {} changed workspace {}, but this token belongs to {workspace_id}; nothing was changed",
+            entry.id, entry.workspace_id
         )));
     }
-    let lines: Vec<String> = entry
-        .changes
-        .iter()
-        .map(|c| serde_json::to_string(c).unwrap_or_default())
-        .collect();
-    confirm::show(
-        ctx,
-        &format!(
-            "undo {} ({} at {}), changes:",
-            entry.id, entry.command, entry.time
-        ),
-        &lines,
-    );
-    if args.flags.dry_run {
-        return Ok(ExitCode::Ok);
-    }
-    confirm::confirm(
-        args.flags,
-        ctx,
-        &format!("Undo {} change(s)?", entry.changes.len()),
-    )?;
-    let mut results = Vec::new();
-    let mut changes = Vec::new();
-    // Newest first, so changes that built on each other unwind in order.
-    for c in entry.changes.iter().rev() {
-        let (r, done) = undo::undo(&client, c, args.force).await;
-        results.push(r);
-        changes.extend(done);
-    }
-    // Only a complete undo closes its entry; otherwise it stays open for another try (what
-    // this run did restore is journaled on its own, so it can be undone too).
-    let complete = results
-        .iter()
-        .all(|r| matches!(r.status, Status::Applied | Status::Noop));
-    if !complete {
-        ctx.note(&format!(
-            "entry {id} stays open: some changes were not undone; retry with `segment-access undo --id {id}` (--force to override changes made since)",
-            id = entry.id
-        ));
-    }
-    confirm::finish(
-        ctx,
-        "undo",
-        &workspace.id,
-        complete.then(|| entry.id.clone()),
-        changes,
-        &results,
-        false,
-    )
+    let plan = UndoPlan {
+        entry: entry.clone(),
+        force: args.force,
+        names: ResourceNames::of(&dir),
+    };
+    write::run(ctx, &client, plan, args.flags).await
 }

@@ -27,12 +27,12 @@ fn parse_body(bytes: &Bytes) -> Result<Value, ApiError> {
         .map_err(|e| ApiError::validation("body", format!("Request body is not valid JSON: {e}")))
 }
 
-pub async fn not_found() -> Response {
+pub(super) async fn not_found() -> Response {
     err(ApiError::not_found("No such control endpoint"))
 }
 
 /// The whole workspace, in the seed file format (so a dump can be loaded back).
-pub fn dump(st: &State) -> Value {
+pub(super) fn dump(st: &State) -> Value {
     let users: Vec<Value> = st
         .users
         .iter()
@@ -95,12 +95,12 @@ pub fn dump(st: &State) -> Value {
     })
 }
 
-pub async fn get_state(AxState(shared): AxState<Arc<Shared>>) -> Response {
+pub(super) async fn get_state(AxState(shared): AxState<Arc<Shared>>) -> Response {
     Json(dump(&lock(&shared.state))).into_response()
 }
 
 /// Replaces the whole workspace with a seed file's contents.
-pub async fn post_state(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+pub(super) async fn post_state(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let file: SeedFile = match serde_json::from_slice(&body) {
         Ok(f) => f,
         Err(e) => {
@@ -121,17 +121,17 @@ pub async fn post_state(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> R
     }
 }
 
-pub async fn get_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
+pub(super) async fn get_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
     let stats = lock(&shared.stats).clone();
     Json(stats).into_response()
 }
 
-pub async fn reset_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
+pub(super) async fn reset_stats(AxState(shared): AxState<Arc<Shared>>) -> Response {
     *lock(&shared.stats) = Stats::default();
     Json(json!({"status": "SUCCESS"})).into_response()
 }
 
-pub async fn get_config(AxState(shared): AxState<Arc<Shared>>) -> Response {
+pub(super) async fn get_config(AxState(shared): AxState<Arc<Shared>>) -> Response {
     Json(lock(&shared.knobs).clone()).into_response()
 }
 
@@ -149,7 +149,7 @@ fn merge(into: &mut Value, patch: Value) {
 /// Merges a partial knobs document (`{"faults": {"rate": 0.5}}`) into the running config.
 /// Changing limits restarts every rate-limit window; sending `rngSeed` restarts the fault
 /// sequence from that seed.
-pub async fn patch_config(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+pub(super) async fn patch_config(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let patch = match parse_body(&body) {
         Ok(p) => p,
         Err(e) => return err(e),
@@ -184,7 +184,7 @@ fn perms_from(bytes: &Bytes) -> Result<Vec<state::Perm>, ApiError> {
 }
 
 /// Same body and validation as Segment's `PUT /users/{id}/permissions`, without auth or limits.
-pub async fn put_user_permissions(
+pub(super) async fn put_user_permissions(
     AxState(shared): AxState<Arc<Shared>>,
     Path(user_id): Path<String>,
     body: Bytes,
@@ -207,7 +207,7 @@ pub async fn put_user_permissions(
     }
 }
 
-pub async fn put_group_permissions(
+pub(super) async fn put_group_permissions(
     AxState(shared): AxState<Arc<Shared>>,
     Path(group_id): Path<String>,
     body: Bytes,
@@ -226,7 +226,7 @@ pub async fn put_group_permissions(
     }
 }
 
-pub async fn put_group_users(
+pub(super) async fn put_group_users(
     AxState(shared): AxState<Arc<Shared>>,
     Path(group_id): Path<String>,
     body: Bytes,
@@ -251,14 +251,14 @@ pub async fn put_group_users(
 /// them between a client's read and its write.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Hook {
+pub(super) struct Hook {
     pub user_id: String,
     pub remaining_gets: u64,
     pub add_permissions: Value,
 }
 
 /// `POST /_emulator/hooks` `{"userId", "afterGets", "addPermissions": [PermissionInput]}`.
-pub async fn post_hook(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
+pub(super) async fn post_hook(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Response {
     let result = (|| {
         let v = parse_body(&body)?;
         let user_id = v["userId"]
@@ -291,12 +291,12 @@ pub async fn post_hook(AxState(shared): AxState<Arc<Shared>>, body: Bytes) -> Re
 }
 
 /// `GET /_emulator/hooks`: hooks that have not fired yet.
-pub async fn get_hooks(AxState(shared): AxState<Arc<Shared>>) -> Response {
+pub(super) async fn get_hooks(AxState(shared): AxState<Arc<Shared>>) -> Response {
     Json(lock(&shared.hooks).clone()).into_response()
 }
 
 /// Called after every successful `GET /users/{userId}`: counts down and fires due hooks.
-pub fn after_user_get(shared: &Shared, user_id: &str) {
+pub(super) fn after_user_get(shared: &Shared, user_id: &str) {
     let due: Vec<Hook> = {
         let mut hooks = lock(&shared.hooks);
         for h in hooks.iter_mut().filter(|h| h.user_id == user_id) {

@@ -10,13 +10,13 @@ use rand::{Rng, SeedableRng};
 use super::{FaultKind, FaultScope, Faults, Latency};
 
 #[derive(Debug)]
-pub struct FaultEngine {
+pub(super) struct FaultEngine {
     faults: StdRng,
     jitter: StdRng,
 }
 
 impl FaultEngine {
-    pub fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         FaultEngine {
             faults: StdRng::seed_from_u64(seed),
             jitter: StdRng::seed_from_u64(seed.wrapping_add(0x9E37_79B9_7F4A_7C15)),
@@ -25,7 +25,7 @@ impl FaultEngine {
 
     /// Draws for one request. Requests outside the scope draw nothing, so they do not shift
     /// the fault sequence of the requests that are in scope.
-    pub fn decide(&mut self, faults: &Faults, is_read: bool) -> Option<FaultKind> {
+    pub(super) fn decide(&mut self, faults: &Faults, is_read: bool) -> Option<FaultKind> {
         let in_scope = match faults.scope {
             FaultScope::All => true,
             FaultScope::Reads => is_read,
@@ -42,7 +42,7 @@ impl FaultEngine {
         Some(faults.kinds[i])
     }
 
-    pub fn delay(&mut self, latency: &Latency) -> Duration {
+    pub(super) fn delay(&mut self, latency: &Latency) -> Duration {
         let jitter = if latency.jitter_ms > 0 {
             self.jitter.random_range(0..=latency.jitter_ms)
         } else {

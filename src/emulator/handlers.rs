@@ -270,7 +270,7 @@ fn count_status(shared: &Shared, status: StatusCode) {
 }
 
 /// Fallback handler: everything outside `/_emulator/` is Segment's API.
-pub async fn api(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
+pub(super) async fn api(AxState(shared): AxState<Arc<Shared>>, req: Request) -> Response {
     let method = req.method().clone();
     let route = classify(&method, req.uri().path());
     {
@@ -713,7 +713,7 @@ fn logo(slug: &str) -> Value {
     json!({ "default": format!("https://cdn.filepicker.io/api/file/{slug}-logo.svg") })
 }
 
-pub fn source_json(s: &state::SourceRec, workspace_id: &str) -> Value {
+pub(super) fn source_json(s: &state::SourceRec, workspace_id: &str) -> Value {
     let kind_name = catalog_name(&s.kind);
     json!({
         "id": s.id,
@@ -737,7 +737,7 @@ pub fn source_json(s: &state::SourceRec, workspace_id: &str) -> Value {
     })
 }
 
-pub fn warehouse_json(w: &state::WarehouseRec, workspace_id: &str) -> Value {
+pub(super) fn warehouse_json(w: &state::WarehouseRec, workspace_id: &str) -> Value {
     let kind_name = catalog_name(&w.kind);
     json!({
         "id": w.id,
@@ -755,7 +755,7 @@ pub fn warehouse_json(w: &state::WarehouseRec, workspace_id: &str) -> Value {
     })
 }
 
-pub fn function_json(f: &state::FunctionRec) -> Value {
+pub(super) fn function_json(f: &state::FunctionRec) -> Value {
     json!({
         "id": f.id,
         "resourceType": f.resource_type,

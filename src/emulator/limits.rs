@@ -19,12 +19,12 @@ struct Window {
 }
 
 #[derive(Debug, Default)]
-pub struct Limiter {
+pub(super) struct Limiter {
     windows: HashMap<(usize, Bucket), Window>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
+pub(super) enum Decision {
     Allowed {
         consumed: u64,
         remaining: u64,
@@ -37,13 +37,13 @@ pub enum Decision {
 }
 
 impl Limiter {
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.windows.clear();
     }
 
     /// Counts one request of `token` (an index into the configured tokens). A refused request
     /// consumes nothing, so waiting `msBeforeNext` is always enough.
-    pub fn check(&mut self, token: usize, write: bool, limits: &RateLimits) -> Decision {
+    pub(super) fn check(&mut self, token: usize, write: bool, limits: &RateLimits) -> Decision {
         let now = Instant::now();
         let len = Duration::from_millis(limits.window_ms.max(1));
         let mut buckets = vec![(Bucket::General, u64::from(limits.general))];

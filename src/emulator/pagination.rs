@@ -19,13 +19,13 @@ fn checksum(s: &str) -> u32 {
     h
 }
 
-pub fn encode(list: &str, offset: usize) -> String {
+pub(super) fn encode(list: &str, offset: usize) -> String {
     let body = format!("{list}:{offset}");
     let raw = format!("{body}:{:08x}", checksum(&body));
     URL_SAFE_NO_PAD.encode(raw)
 }
 
-pub fn decode(list: &str, cursor: &str) -> Option<usize> {
+pub(super) fn decode(list: &str, cursor: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.trim_end_matches('=').as_bytes())
         .ok()?;
@@ -42,7 +42,7 @@ pub fn decode(list: &str, cursor: &str) -> Option<usize> {
 }
 
 /// One page of `items` and the pagination object Segment answers with.
-pub fn page<T: Clone>(
+pub(super) fn page<T: Clone>(
     list: &str,
     items: &[T],
     req: &PageRequest,

@@ -6,21 +6,21 @@
 
 use super::state::ApiError;
 
-pub struct Query {
+pub(super) struct Query {
     pairs: Vec<(String, String)>,
 }
 
 /// A validated `pagination` object.
 #[derive(Debug, Clone)]
-pub struct PageRequest {
+pub(super) struct PageRequest {
     pub count: usize,
     pub cursor: Option<String>,
 }
 
-pub const MAX_PAGE: usize = 200;
+pub(super) const MAX_PAGE: usize = 200;
 
 impl Query {
-    pub fn parse(raw: Option<&str>) -> Self {
+    pub(super) fn parse(raw: Option<&str>) -> Self {
         let pairs = raw
             .map(|q| {
                 url::form_urlencoded::parse(q.as_bytes())
@@ -31,7 +31,7 @@ impl Query {
         Query { pairs }
     }
 
-    pub fn get(&self, key: &str) -> Option<&str> {
+    pub(super) fn get(&self, key: &str) -> Option<&str> {
         self.pairs
             .iter()
             .find(|(k, _)| k == key)
@@ -39,7 +39,7 @@ impl Query {
     }
 
     /// A member of an object parameter, in either spelling.
-    pub fn member(&self, object: &str, key: &str) -> Option<&str> {
+    pub(super) fn member(&self, object: &str, key: &str) -> Option<&str> {
         let dotted = format!("{object}.{key}");
         let bracketed = format!("{object}[{key}]");
         self.pairs
@@ -58,7 +58,7 @@ impl Query {
     }
 
     /// Every value of an array parameter, in index order where indexed, else in request order.
-    pub fn array(&self, name: &str) -> Vec<String> {
+    pub(super) fn array(&self, name: &str) -> Vec<String> {
         let mut indexed: Vec<(usize, usize, String)> = Vec::new();
         for (pos, (k, v)) in self.pairs.iter().enumerate() {
             let Some(rest) = k.strip_prefix(name) else {
@@ -92,7 +92,7 @@ impl Query {
     }
 
     /// `pagination.count` (1..=200, required when `required`) and `pagination.cursor`.
-    pub fn pagination(&self, required: bool) -> Result<Option<PageRequest>, ApiError> {
+    pub(super) fn pagination(&self, required: bool) -> Result<Option<PageRequest>, ApiError> {
         let count = self.member("pagination", "count");
         let cursor = self.member("pagination", "cursor");
         let Some(count) = count else {

@@ -19,7 +19,7 @@ use crate::segment::models::{Label, PermissionResource, ResourceType, Workspace}
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SeedFile {
+pub(super) struct SeedFile {
     pub workspace: Option<SeedWorkspace>,
     pub labels: Vec<Label>,
     pub sources: Vec<SeedSource>,
@@ -33,14 +33,14 @@ pub struct SeedFile {
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 #[serde(default)]
-pub struct SeedWorkspace {
+pub(super) struct SeedWorkspace {
     pub id: Option<String>,
     pub name: Option<String>,
     pub slug: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedSource {
+pub(super) struct SeedSource {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -56,7 +56,7 @@ pub struct SeedSource {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedWarehouse {
+pub(super) struct SeedWarehouse {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -68,7 +68,7 @@ pub struct SeedWarehouse {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeedFunction {
+pub(super) struct SeedFunction {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -79,7 +79,7 @@ pub struct SeedFunction {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedSpace {
+pub(super) struct SeedSpace {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -88,7 +88,7 @@ pub struct SeedSpace {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedUser {
+pub(super) struct SeedUser {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -98,14 +98,14 @@ pub struct SeedUser {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedInvite {
+pub(super) struct SeedInvite {
     pub email: String,
     #[serde(default)]
     pub permissions: Vec<SeedPermission>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedGroup {
+pub(super) struct SeedGroup {
     #[serde(default)]
     pub id: Option<String>,
     pub name: String,
@@ -121,7 +121,7 @@ pub struct SeedGroup {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SeedPermission {
+pub(super) struct SeedPermission {
     #[serde(default)]
     pub role_id: Option<String>,
     /// A role name (`Source Admin`) or id.
@@ -136,7 +136,7 @@ pub struct SeedPermission {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SeedResource {
+pub(super) struct SeedResource {
     /// WORKSPACE, SOURCE, WAREHOUSE, FUNCTION or SPACE (any case).
     #[serde(rename = "type")]
     pub kind: String,
@@ -174,7 +174,7 @@ fn bad(msg: impl Into<String>) -> EmulatorError {
 }
 
 /// Builds the initial state for a seed.
-pub fn build(seed: &Seed, rng_seed: u64) -> Result<State, EmulatorError> {
+pub(super) fn build(seed: &Seed, rng_seed: u64) -> Result<State, EmulatorError> {
     match seed {
         Seed::Small => load(small(), 0x5EED_0001, rng_seed),
         Seed::Large => load(large(2_000), 0x5EED_0002, rng_seed),
@@ -189,7 +189,7 @@ pub fn build(seed: &Seed, rng_seed: u64) -> Result<State, EmulatorError> {
     }
 }
 
-pub fn from_file_contents(file: SeedFile, rng_seed: u64) -> Result<State, EmulatorError> {
+pub(super) fn from_file_contents(file: SeedFile, rng_seed: u64) -> Result<State, EmulatorError> {
     load(file, 0x5EED_F11E, rng_seed)
 }
 
@@ -445,7 +445,7 @@ fn resolve_perms(
 }
 
 /// About a dozen people at a small company; every built-in role is bound somewhere.
-pub fn small() -> SeedFile {
+pub(super) fn small() -> SeedFile {
     let ws = |role: &str| json!({"role": role});
     let on = |role: &str, t: &str, names: &[&str]| json!({"role": role, "resources": names.iter().map(|n| json!({"type": t, "name": n})).collect::<Vec<_>>()});
     let doc = json!({
@@ -651,7 +651,7 @@ const TEAMS: &[&str] = &[
 
 /// A big workspace, generated deterministically: `users` people, 60 groups of 10-300 members,
 /// 200 sources, 20 warehouses, 40 functions, 5 spaces.
-pub fn large(users: usize) -> SeedFile {
+pub(super) fn large(users: usize) -> SeedFile {
     let mut rng = StdRng::seed_from_u64(0x1A26E ^ users as u64);
     let envs = ["prod", "dev", "staging"];
     let mut f = SeedFile {

@@ -24,7 +24,7 @@ use super::{control, handlers, seed};
 /// Knobs that can change while the emulator runs (`PATCH /_emulator/config`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Knobs {
+pub(super) struct Knobs {
     pub limits: RateLimits,
     pub latency: Latency,
     pub faults: Faults,
@@ -33,7 +33,7 @@ pub struct Knobs {
 
 #[derive(Debug, Default, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Stats {
+pub(super) struct Stats {
     pub total_requests: u64,
     pub by_status: BTreeMap<u16, u64>,
     pub rate_limited: u64,
@@ -41,7 +41,7 @@ pub struct Stats {
     pub by_route: BTreeMap<String, u64>,
 }
 
-pub struct Shared {
+pub(super) struct Shared {
     pub state: Mutex<State>,
     pub knobs: Mutex<Knobs>,
     pub tokens: Vec<TokenSpec>,
@@ -54,13 +54,13 @@ pub struct Shared {
 
 /// A poisoned lock only means another request panicked mid-update; the emulator keeps serving
 /// rather than turning one bug into a cascade of failures.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Lets a handler drop the TCP connection it arrived on.
 #[derive(Clone)]
-pub struct ConnKill(pub Arc<Notify>);
+pub(super) struct ConnKill(pub Arc<Notify>);
 
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()

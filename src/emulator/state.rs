@@ -18,7 +18,7 @@ use crate::segment::roles::{BUILTIN_ROLES, RoleSpec};
 
 /// A failure answered in Segment's error envelope.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub(super) struct ApiError {
     pub status: StatusCode,
     pub kind: &'static str,
     pub message: String,
@@ -28,7 +28,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(super) fn not_found(message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::NOT_FOUND,
             kind: "NotFound",
@@ -38,7 +38,7 @@ impl ApiError {
         }
     }
 
-    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(super) fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             kind: "ValidationFailure",
@@ -48,7 +48,7 @@ impl ApiError {
         }
     }
 
-    pub fn envelope(&self) -> Value {
+    pub(super) fn envelope(&self) -> Value {
         let mut item = json!({"type": self.kind, "message": self.message});
         if let Some(f) = &self.field {
             item["field"] = json!(f);
@@ -64,13 +64,13 @@ impl ApiError {
 /// and every resource's labels are normalised (sorted, catalogue descriptions) so that equal
 /// bindings compare equal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Perm {
+pub(super) struct Perm {
     pub role_id: String,
     pub resources: Vec<PermissionResource>,
 }
 
 #[derive(Debug, Clone)]
-pub struct UserRec {
+pub(super) struct UserRec {
     pub id: String,
     pub name: String,
     pub email: String,
@@ -78,13 +78,13 @@ pub struct UserRec {
 }
 
 #[derive(Debug, Clone)]
-pub struct InviteRec {
+pub(super) struct InviteRec {
     pub email: String,
     pub permissions: Vec<Perm>,
 }
 
 #[derive(Debug, Clone)]
-pub struct GroupRec {
+pub(super) struct GroupRec {
     pub id: String,
     pub name: String,
     /// User ids, in the order they joined.
@@ -95,13 +95,13 @@ pub struct GroupRec {
 }
 
 #[derive(Debug, Clone)]
-pub struct RoleRec {
+pub(super) struct RoleRec {
     pub id: String,
     pub spec: &'static RoleSpec,
 }
 
 #[derive(Debug, Clone)]
-pub struct SourceRec {
+pub(super) struct SourceRec {
     pub id: String,
     pub slug: String,
     pub name: String,
@@ -113,7 +113,7 @@ pub struct SourceRec {
 }
 
 #[derive(Debug, Clone)]
-pub struct WarehouseRec {
+pub(super) struct WarehouseRec {
     pub id: String,
     pub name: String,
     /// Catalogue slug of the warehouse kind (`snowflake`, `bigquery`, ...).
@@ -122,7 +122,7 @@ pub struct WarehouseRec {
 }
 
 #[derive(Debug, Clone)]
-pub struct FunctionRec {
+pub(super) struct FunctionRec {
     pub id: String,
     pub name: String,
     pub resource_type: String,
@@ -132,20 +132,20 @@ pub struct FunctionRec {
 }
 
 #[derive(Debug, Clone)]
-pub struct SpaceRec {
+pub(super) struct SpaceRec {
     pub id: String,
     pub name: String,
     pub slug: String,
 }
 
 #[derive(Debug, Clone)]
-pub struct AuditRec {
+pub(super) struct AuditRec {
     pub millis: i64,
     pub event: AuditEvent,
 }
 
 #[derive(Debug)]
-pub struct State {
+pub(super) struct State {
     pub workspace: Workspace,
     pub users: Vec<UserRec>,
     user_index: HashMap<String, usize>,
@@ -165,7 +165,7 @@ pub struct State {
 
 /// Role ids are the same for every seed, like Segment's built-in roles are the same in every
 /// workspace.
-pub fn builtin_roles() -> Vec<RoleRec> {
+pub(super) fn builtin_roles() -> Vec<RoleRec> {
     let mut rng = StdRng::seed_from_u64(0x5e9_0e17);
     BUILTIN_ROLES
         .iter()
@@ -176,7 +176,7 @@ pub fn builtin_roles() -> Vec<RoleRec> {
         .collect()
 }
 
-pub fn valid_email(e: &str) -> bool {
+pub(super) fn valid_email(e: &str) -> bool {
     let Some((local, domain)) = e.split_once('@') else {
         return false;
     };
@@ -192,7 +192,7 @@ pub fn valid_email(e: &str) -> bool {
 }
 
 impl State {
-    pub fn new(workspace: Workspace, rng_seed: u64) -> Self {
+    pub(super) fn new(workspace: Workspace, rng_seed: u64) -> Self {
         State {
             workspace,
             users: Vec::new(),
@@ -210,11 +210,11 @@ impl State {
         }
     }
 
-    pub fn new_id(&mut self) -> String {
+    pub(super) fn new_id(&mut self) -> String {
         ids::object_id(&mut self.rng)
     }
 
-    pub fn push_user(&mut self, u: UserRec) {
+    pub(super) fn push_user(&mut self, u: UserRec) {
         self.user_index.insert(u.id.clone(), self.users.len());
         self.users.push(u);
     }
@@ -228,37 +228,37 @@ impl State {
             .collect();
     }
 
-    pub fn user_idx(&self, id: &str) -> Option<usize> {
+    pub(super) fn user_idx(&self, id: &str) -> Option<usize> {
         self.user_index.get(id).copied()
     }
 
-    pub fn user_by_email(&self, email: &str) -> Option<usize> {
+    pub(super) fn user_by_email(&self, email: &str) -> Option<usize> {
         self.users
             .iter()
             .position(|u| u.email.eq_ignore_ascii_case(email))
     }
 
-    pub fn invite_idx(&self, email: &str) -> Option<usize> {
+    pub(super) fn invite_idx(&self, email: &str) -> Option<usize> {
         self.invites
             .iter()
             .position(|i| i.email.eq_ignore_ascii_case(email))
     }
 
-    pub fn group_idx(&self, id: &str) -> Option<usize> {
+    pub(super) fn group_idx(&self, id: &str) -> Option<usize> {
         self.groups.iter().position(|g| g.id == id)
     }
 
-    pub fn role(&self, id: &str) -> Option<&RoleRec> {
+    pub(super) fn role(&self, id: &str) -> Option<&RoleRec> {
         self.roles.iter().find(|r| r.id == id)
     }
 
-    pub fn role_by_name(&self, name: &str) -> Option<&RoleRec> {
+    pub(super) fn role_by_name(&self, name: &str) -> Option<&RoleRec> {
         self.roles
             .iter()
             .find(|r| r.spec.name.eq_ignore_ascii_case(name))
     }
 
-    pub fn resource_exists(&self, t: ResourceType, id: &str) -> bool {
+    pub(super) fn resource_exists(&self, t: ResourceType, id: &str) -> bool {
         match t {
             ResourceType::Workspace => id == self.workspace.id,
             ResourceType::Source => self.sources.iter().any(|s| s.id == id),
@@ -271,7 +271,7 @@ impl State {
     /// Checks one permission against the role table and the workspace, and normalises its
     /// resources' labels to the catalogue's spelling. `field` prefixes error fields
     /// (`permissions.0`).
-    pub fn check_perm(&self, mut p: Perm, field: &str) -> Result<Perm, ApiError> {
+    pub(super) fn check_perm(&self, mut p: Perm, field: &str) -> Result<Perm, ApiError> {
         let Some(role) = self.role(&p.role_id) else {
             return Err(ApiError::validation(
                 format!("{field}.roleId"),
@@ -348,7 +348,7 @@ impl State {
         Ok(p)
     }
 
-    pub fn check_perms(&self, perms: Vec<Perm>) -> Result<Vec<Perm>, ApiError> {
+    pub(super) fn check_perms(&self, perms: Vec<Perm>) -> Result<Vec<Perm>, ApiError> {
         let mut out: Vec<Perm> = Vec::with_capacity(perms.len());
         for (i, p) in perms.into_iter().enumerate() {
             let p = self.check_perm(p, &format!("permissions.{i}"))?;
@@ -357,7 +357,7 @@ impl State {
         Ok(out)
     }
 
-    pub fn perm_out(&self, p: &Perm) -> Permission {
+    pub(super) fn perm_out(&self, p: &Perm) -> Permission {
         let role_name = self
             .role(&p.role_id)
             .map(|r| r.spec.name.to_string())
@@ -385,11 +385,11 @@ impl State {
         }
     }
 
-    pub fn perms_out(&self, ps: &[Perm]) -> Vec<Permission> {
+    pub(super) fn perms_out(&self, ps: &[Perm]) -> Vec<Permission> {
         ps.iter().map(|p| self.perm_out(p)).collect()
     }
 
-    pub fn user_out(&self, u: &UserRec, with_permissions: bool) -> User {
+    pub(super) fn user_out(&self, u: &UserRec, with_permissions: bool) -> User {
         User {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -398,7 +398,7 @@ impl State {
         }
     }
 
-    pub fn minimal_user(u: &UserRec) -> MinimalUser {
+    pub(super) fn minimal_user(u: &UserRec) -> MinimalUser {
         MinimalUser {
             id: u.id.clone(),
             name: u.name.clone(),
@@ -406,7 +406,7 @@ impl State {
         }
     }
 
-    pub fn group_out(&self, g: &GroupRec) -> UserGroup {
+    pub(super) fn group_out(&self, g: &GroupRec) -> UserGroup {
         UserGroup {
             id: g.id.clone(),
             name: g.name.clone(),
@@ -415,7 +415,7 @@ impl State {
         }
     }
 
-    pub fn groups_of_user(&self, user_id: &str) -> Vec<MinimalUserGroup> {
+    pub(super) fn groups_of_user(&self, user_id: &str) -> Vec<MinimalUserGroup> {
         self.groups
             .iter()
             .filter(|g| g.members.iter().any(|m| m == user_id))
@@ -426,7 +426,7 @@ impl State {
             .collect()
     }
 
-    pub fn record(
+    pub(super) fn record(
         &mut self,
         actor: &str,
         event_type: &str,
@@ -457,7 +457,7 @@ impl State {
     // ---- mutations -------------------------------------------------------------------------
 
     /// Additive: merges into the user's permission for the same role. Returns what was added.
-    pub fn add_user_permissions(
+    pub(super) fn add_user_permissions(
         &mut self,
         actor: &str,
         user_idx: usize,
@@ -471,7 +471,7 @@ impl State {
         Ok(perms)
     }
 
-    pub fn replace_user_permissions(
+    pub(super) fn replace_user_permissions(
         &mut self,
         actor: &str,
         user_idx: usize,
@@ -485,7 +485,7 @@ impl State {
         Ok(perms)
     }
 
-    pub fn add_group_permissions(
+    pub(super) fn add_group_permissions(
         &mut self,
         actor: &str,
         group_idx: usize,
@@ -505,7 +505,7 @@ impl State {
         Ok(perms)
     }
 
-    pub fn replace_group_permissions(
+    pub(super) fn replace_group_permissions(
         &mut self,
         actor: &str,
         group_idx: usize,
@@ -525,7 +525,7 @@ impl State {
         Ok(perms)
     }
 
-    pub fn create_group(&mut self, actor: &str, name: &str) -> Result<usize, ApiError> {
+    pub(super) fn create_group(&mut self, actor: &str, name: &str) -> Result<usize, ApiError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(ApiError::validation("name", "name must not be empty"));
@@ -552,7 +552,12 @@ impl State {
         Ok(self.groups.len() - 1)
     }
 
-    pub fn rename_group(&mut self, actor: &str, idx: usize, name: &str) -> Result<(), ApiError> {
+    pub(super) fn rename_group(
+        &mut self,
+        actor: &str,
+        idx: usize,
+        name: &str,
+    ) -> Result<(), ApiError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(ApiError::validation("name", "name must not be empty"));
@@ -574,7 +579,7 @@ impl State {
         Ok(())
     }
 
-    pub fn delete_group(&mut self, actor: &str, idx: usize) {
+    pub(super) fn delete_group(&mut self, actor: &str, idx: usize) {
         let g = self.groups.remove(idx);
         self.record(actor, "User Group Deleted", "User Group", &g.id, &g.name);
     }
@@ -590,7 +595,7 @@ impl State {
     }
 
     /// Validates a list of emails for membership changes; the field name is `emails`.
-    pub fn check_emails(emails: &[String]) -> Result<(), ApiError> {
+    pub(super) fn check_emails(emails: &[String]) -> Result<(), ApiError> {
         for (i, e) in emails.iter().enumerate() {
             if !valid_email(e) {
                 return Err(ApiError::validation(
@@ -604,7 +609,7 @@ impl State {
 
     /// Adds people to a group by email. A workspace user becomes a member; anyone else
     /// becomes (or stays) a pending invite and an invite member of the group.
-    pub fn add_group_members(
+    pub(super) fn add_group_members(
         &mut self,
         actor: &str,
         idx: usize,
@@ -638,7 +643,7 @@ impl State {
     }
 
     /// Removes users and invite members whose email is listed; other emails are ignored.
-    pub fn remove_group_members(
+    pub(super) fn remove_group_members(
         &mut self,
         actor: &str,
         idx: usize,
@@ -664,7 +669,7 @@ impl State {
         Ok(())
     }
 
-    pub fn replace_group_members(
+    pub(super) fn replace_group_members(
         &mut self,
         actor: &str,
         idx: usize,
@@ -686,7 +691,11 @@ impl State {
     }
 
     /// All ids must exist, or nothing is deleted.
-    pub fn delete_users(&mut self, actor: &str, user_ids: &[String]) -> Result<(), ApiError> {
+    pub(super) fn delete_users(
+        &mut self,
+        actor: &str,
+        user_ids: &[String],
+    ) -> Result<(), ApiError> {
         for id in user_ids {
             if self.user_idx(id).is_none() {
                 return Err(ApiError::not_found(format!("User {id} not found")));
@@ -710,7 +719,7 @@ impl State {
     }
 
     /// Creates (or refreshes the permissions of) pending invites. Existing users are refused.
-    pub fn create_invites(
+    pub(super) fn create_invites(
         &mut self,
         actor: &str,
         invites: Vec<(String, Vec<Perm>)>,
@@ -762,7 +771,11 @@ impl State {
     }
 
     /// All emails must be pending invites, or nothing is deleted.
-    pub fn delete_invites(&mut self, actor: &str, emails: &[String]) -> Result<(), ApiError> {
+    pub(super) fn delete_invites(
+        &mut self,
+        actor: &str,
+        emails: &[String],
+    ) -> Result<(), ApiError> {
         for e in emails {
             if self.invite_idx(e).is_none() {
                 return Err(ApiError::not_found(format!("Invite for {e} not found")));
@@ -783,7 +796,7 @@ impl State {
 /// Segment's additive semantics: a permission for a role the subject already holds widens that
 /// permission (union of resources); identical resources are not duplicated, so repeating a grant
 /// changes nothing.
-pub fn merge_perms(existing: &mut Vec<Perm>, add: Vec<Perm>) {
+pub(super) fn merge_perms(existing: &mut Vec<Perm>, add: Vec<Perm>) {
     for p in add {
         match existing.iter_mut().find(|e| e.role_id == p.role_id) {
             Some(e) => {
@@ -848,7 +861,7 @@ fn array_field<'a>(
     }
 }
 
-pub fn parse_labels(v: &Value, field: &str) -> Result<Vec<Label>, ApiError> {
+pub(super) fn parse_labels(v: &Value, field: &str) -> Result<Vec<Label>, ApiError> {
     let arr = v
         .as_array()
         .ok_or_else(|| ApiError::validation(field, format!("{field} must be an array")))?;
@@ -890,7 +903,7 @@ fn parse_resource(v: &Value, field: &str, labels_ok: bool) -> Result<PermissionR
 }
 
 /// `{"permissions": [{"roleId", "resources": [{"id", "type", "labels"?}]}]}`
-pub fn parse_permissions_body(body: &Value) -> Result<Vec<Perm>, ApiError> {
+pub(super) fn parse_permissions_body(body: &Value) -> Result<Vec<Perm>, ApiError> {
     let m = obj(body, "body")?;
     let Some(arr) = array_field(m, "permissions", "permissions", true)? else {
         return Ok(Vec::new());
@@ -924,7 +937,7 @@ pub fn parse_permissions_body(body: &Value) -> Result<Vec<Perm>, ApiError> {
 /// `{"invites": [{"email", "permissions"?: [{"roleId", "resources"?, "labels"?}]}]}`. An invite
 /// permission's labels narrow its WORKSPACE resources; without resources it binds the
 /// workspace.
-pub fn parse_invites_body(
+pub(super) fn parse_invites_body(
     body: &Value,
     workspace_id: &str,
 ) -> Result<Vec<(String, Vec<Perm>)>, ApiError> {
@@ -997,7 +1010,7 @@ pub fn parse_invites_body(
 }
 
 /// `{"emails": [...]}`; a missing list means no emails.
-pub fn parse_emails_body(body: &Value) -> Result<Vec<String>, ApiError> {
+pub(super) fn parse_emails_body(body: &Value) -> Result<Vec<String>, ApiError> {
     let m = obj(body, "body")?;
     let Some(arr) = array_field(m, "emails", "emails", false)? else {
         return Ok(Vec::new());
@@ -1013,7 +1026,11 @@ pub fn parse_emails_body(body: &Value) -> Result<Vec<String>, ApiError> {
 }
 
 /// For `/_emulator/state`: a role name or id to a role id.
-pub fn role_id_for(state: &State, role_id: Option<&str>, role: Option<&str>) -> Option<String> {
+pub(super) fn role_id_for(
+    state: &State,
+    role_id: Option<&str>,
+    role: Option<&str>,
+) -> Option<String> {
     if let Some(id) = role_id {
         return state.role(id).map(|r| r.id.clone());
     }
@@ -1025,7 +1042,7 @@ pub fn role_id_for(state: &State, role_id: Option<&str>, role: Option<&str>) -> 
     })
 }
 
-pub fn role_out(r: &RoleRec) -> Role {
+pub(super) fn role_out(r: &RoleRec) -> Role {
     Role {
         id: r.id.clone(),
         name: r.spec.name.to_string(),

@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub fn now_millis() -> i64 {
+pub(super) fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -34,7 +34,7 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// `2024-05-01T12:34:56.789Z`
-pub fn format_rfc3339(ms: i64) -> String {
+pub(super) fn format_rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -57,7 +57,7 @@ fn num(s: &str) -> Option<i64> {
 
 /// Parses RFC 3339 date-times (`2024-05-01T12:34:56Z`, fractions and offsets allowed) and bare
 /// dates (`2024-05-01`), to milliseconds since the epoch. Anything else is `None`.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
+pub(super) fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.trim();
     if !s.is_ascii() || s.len() < 10 {
         return None;

@@ -8,7 +8,7 @@ use jaq_core::{Compiler, Ctx, Vars, data, unwrap_valr};
 use jaq_json::Val;
 
 #[derive(Debug, thiserror::Error)]
-pub enum JqError {
+pub(crate) enum JqError {
     #[error("invalid --jq expression: {0}")]
     Compile(String),
     #[error("--jq: {0}")]
@@ -17,12 +17,12 @@ pub enum JqError {
     Io(#[from] std::io::Error),
 }
 
-pub struct JqFilter {
+pub(crate) struct JqFilter {
     filter: jaq_core::Filter<data::JustLut<Val>>,
 }
 
 impl JqFilter {
-    pub fn compile(code: &str) -> Result<JqFilter, JqError> {
+    pub(crate) fn compile(code: &str) -> Result<JqFilter, JqError> {
         let defs = jaq_core::defs()
             .chain(jaq_std::defs())
             .chain(jaq_json::defs());
@@ -55,7 +55,7 @@ impl JqFilter {
     }
 
     /// Runs the filter on one input and writes every result on its own line.
-    pub fn run_and_write(
+    pub(crate) fn run_and_write(
         &self,
         input: &serde_json::Value,
         out: &mut dyn Write,

@@ -3,7 +3,7 @@
 //! Every list renders from one `Tabular` implementation, so the table, the CSV and the JSON of
 //! a command can never disagree about what the rows are.
 
-pub mod jq;
+pub(crate) mod jq;
 mod rows;
 
 use std::io::{self, Write};
@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
-pub use jq::{JqError, JqFilter};
+pub(crate) use jq::{JqError, JqFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -25,28 +25,45 @@ pub enum Format {
 }
 
 /// How to render, decided once from the flags and the terminal.
-pub struct Renderer {
+pub(crate) struct Renderer {
     pub format: Format,
     jq: Option<JqFilter>,
-    /// Colour and terminal-width layout for tables.
-    pub tty: bool,
+    /// The terminal's width when stdout is one: tables fit it. `None` for pipes and files,
+    /// which get whole values.
+    pub width: Option<usize>,
     pub color: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum OutputError {
+pub(crate) enum OutputError {
     #[error(transparent)]
     Io(#[from] io::Error),
     #[error(transparent)]
     Jq(#[from] JqError),
     #[error("cannot write CSV: {0}")]
-    Csv(String),
-    #[error("cannot encode JSON: {0}")]
-    Json(String),
+    Csv(#[from] csv::Error),
+    #[error("cannot write JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl OutputError {
+    /// The reader of the output went away (`| head`), whichever writer noticed.
+    pub(crate) fn is_broken_pipe(&self) -> bool {
+        let kind = match self {
+            OutputError::Io(e) | OutputError::Jq(JqError::Io(e)) => Some(e.kind()),
+            OutputError::Csv(e) => match e.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            },
+            OutputError::Json(e) => e.io_error_kind(),
+            OutputError::Jq(_) => None,
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
+    }
 }
 
 /// A row type every format can render.
-pub trait Tabular: Serialize {
+pub(crate) trait Tabular: Serialize {
     /// Column titles of the table.
     fn headers() -> Vec<&'static str>;
     fn cells(&self) -> Vec<String>;
@@ -61,10 +78,10 @@ pub trait Tabular: Serialize {
 
 impl Renderer {
     /// `--jq` implies JSON when no machine format was chosen.
-    pub fn new(
+    pub(crate) fn new(
         format: Format,
         jq: Option<&str>,
-        tty: bool,
+        width: Option<usize>,
         color: bool,
     ) -> Result<Renderer, OutputError> {
         let jq = jq.map(JqFilter::compile).transpose()?;
@@ -75,17 +92,17 @@ impl Renderer {
         Ok(Renderer {
             format,
             jq,
-            tty,
+            width,
             color,
         })
     }
 
-    pub fn is_table(&self) -> bool {
+    pub(crate) fn is_table(&self) -> bool {
         self.format == Format::Table
     }
 
     /// Renders a list. NDJSON and CSV stream row by row.
-    pub fn list<T: Tabular>(
+    pub(crate) fn list<T: Tabular>(
         &self,
         out: &mut dyn Write,
         rows: impl IntoIterator<Item = T>,
@@ -114,8 +131,7 @@ impl Renderer {
                 out.write_all(b"[")?;
                 for r in rows {
                     out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-                    serde_json::to_writer(&mut *out, &r)
-                        .map_err(|e| OutputError::Json(e.to_string()))?;
+                    serde_json::to_writer(&mut *out, &r)?;
                     n += 1;
                 }
                 out.write_all(if n == 0 { b"]\n" } else { b"\n]\n" })?;
@@ -126,8 +142,7 @@ impl Renderer {
                     match &self.jq {
                         Some(f) => f.run_and_write(&to_value(&r)?, out)?,
                         None => {
-                            serde_json::to_writer(&mut *out, &r)
-                                .map_err(|e| OutputError::Json(e.to_string()))?;
+                            serde_json::to_writer(&mut *out, &r)?;
                             out.write_all(b"\n")?;
                         }
                     }
@@ -135,12 +150,10 @@ impl Renderer {
             }
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(&mut *out);
-                w.write_record(T::csv_headers())
-                    .map_err(|e| OutputError::Csv(e.to_string()))?;
+                w.write_record(T::csv_headers())?;
                 for r in rows {
                     n += 1;
-                    w.write_record(r.csv_row())
-                        .map_err(|e| OutputError::Csv(e.to_string()))?;
+                    w.write_record(r.csv_row())?;
                 }
                 w.flush()?;
             }
@@ -158,7 +171,7 @@ impl Renderer {
     }
 
     /// Renders one object: a two-column table, or the object itself.
-    pub fn one<T: Tabular>(&self, out: &mut dyn Write, item: &T) -> Result<(), OutputError> {
+    pub(crate) fn one<T: Tabular>(&self, out: &mut dyn Write, item: &T) -> Result<(), OutputError> {
         match self.format {
             Format::Table => {
                 let mut t = self.table(&[]);
@@ -183,8 +196,7 @@ impl Renderer {
                     serde_json::to_writer(&mut *out, v)
                 } else {
                     serde_json::to_writer_pretty(&mut *out, v)
-                }
-                .map_err(|e| OutputError::Json(e.to_string()))?;
+                }?;
                 out.write_all(b"\n")?;
             }
         }
@@ -194,14 +206,11 @@ impl Renderer {
     fn table(&self, headers: &[&str]) -> Table {
         let mut t = Table::new();
         t.load_preset(presets::NOTHING);
-        // A terminal that reports no width (some ptys say 0 columns) gets whole values, like a
-        // pipe, rather than a table squeezed to one character per column.
-        // The width is read here and set explicitly because `force_no_tty` (no colour) would
-        // otherwise hide it from the layout too.
-        let width = Table::new().width().filter(|w| *w >= 20);
-        if let (true, Some(w)) = (self.tty, width) {
+        // The width is set explicitly because `force_no_tty` (no colour) would otherwise hide
+        // the terminal from the layout too.
+        if let Some(w) = self.width {
             t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(w);
+            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
         } else {
             // Piped tables keep whole values on one line so grep and cut work.
             t.set_content_arrangement(ContentArrangement::Disabled);
@@ -267,7 +276,7 @@ fn write_md_row<S: AsRef<str>>(out: &mut dyn Write, cells: &[S]) -> io::Result<(
 }
 
 fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, OutputError> {
-    serde_json::to_value(v).map_err(|e| OutputError::Json(e.to_string()))
+    Ok(serde_json::to_value(v)?)
 }
 
 /// comfy-table pads every cell by one space on both sides; the first column's left pad and

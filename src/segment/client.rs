@@ -2,7 +2,6 @@
 //! no caller can forget them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::{Stream, StreamExt, TryStreamExt};
@@ -19,13 +18,13 @@ use super::models::*;
 use super::pages::{self, PageData};
 
 /// Segment's largest page size; a full audit wants as few pages as possible.
-pub const MAX_PAGE_SIZE: u32 = 200;
+pub(crate) const MAX_PAGE_SIZE: u32 = 200;
 
-pub const US_API_URL: &str = "https://api.segmentapis.com";
-pub const EU_API_URL: &str = "https://eu1.api.segmentapis.com";
+pub(crate) const US_API_URL: &str = "https://api.segmentapis.com";
+pub(crate) const EU_API_URL: &str = "https://eu1.api.segmentapis.com";
 
 #[derive(Debug, Clone)]
-pub struct ClientConfig {
+pub(crate) struct ClientConfig {
     pub base_url: String,
     pub token: Token,
     /// Requests in flight at once.
@@ -41,7 +40,7 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    pub fn new(base_url: impl Into<String>, token: Token) -> ClientConfig {
+    pub(crate) fn new(base_url: impl Into<String>, token: Token) -> ClientConfig {
         ClientConfig {
             base_url: base_url.into(),
             token,
@@ -56,25 +55,10 @@ impl ClientConfig {
     }
 }
 
-/// Counters a caller can show with `-v` or a benchmark can report.
-#[derive(Debug, Default)]
-pub struct ClientStats {
-    pub requests: AtomicU64,
-    pub retries: AtomicU64,
-    pub rate_limited: AtomicU64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StatsSnapshot {
-    pub requests: u64,
-    pub retries: u64,
-    pub rate_limited: u64,
-}
-
 /// Whether a request may be sent again after an ambiguous failure (5xx, reset, timeout): only
 /// when sending it twice cannot do more than sending it once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     Safe,
     /// Retried only on 429, which Segment answers before doing anything.
     OnlyRateLimited,
@@ -89,7 +73,7 @@ enum Bucket {
 }
 
 #[derive(Clone)]
-pub struct Client {
+pub(crate) struct Client {
     inner: Arc<Inner>,
 }
 
@@ -102,7 +86,6 @@ struct Inner {
     general: RateLimiter,
     writes: RateLimiter,
     in_flight: Semaphore,
-    stats: ClientStats,
 }
 
 impl std::fmt::Debug for Client {
@@ -114,7 +97,7 @@ impl std::fmt::Debug for Client {
 }
 
 /// Checks an API URL: it must be absolute, and https unless it points at this machine.
-pub fn validate_base_url(raw: &str) -> Result<Url> {
+pub(crate) fn validate_base_url(raw: &str) -> Result<Url> {
     let url = Url::parse(raw.trim())
         .map_err(|e| Error::Config(format!("invalid API URL {raw:?}: {e}")))?;
     let host = url.host_str().unwrap_or_default().to_string();
@@ -147,7 +130,7 @@ fn is_loopback(host: &str) -> bool {
 }
 
 impl Client {
-    pub fn new(cfg: ClientConfig) -> Result<Client> {
+    pub(crate) fn new(cfg: ClientConfig) -> Result<Client> {
         let base = validate_base_url(&cfg.base_url)?;
         let host = match base.port() {
             Some(p) => format!("{}:{p}", base.host_str().unwrap_or_default()),
@@ -158,6 +141,7 @@ impl Client {
                 Error::Config("the token contains characters not allowed in an HTTP header".into())
             })?;
         auth.set_sensitive(true);
+        super::tls::install_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("segment-access/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -175,31 +159,21 @@ impl Client {
                 cfg,
                 general: RateLimiter::new(),
                 writes: RateLimiter::new(),
-                stats: ClientStats::default(),
             }),
         })
     }
 
-    pub fn base_url(&self) -> &Url {
+    pub(crate) fn base_url(&self) -> &Url {
         &self.inner.base
     }
 
-    pub fn concurrency(&self) -> usize {
+    pub(crate) fn concurrency(&self) -> usize {
         self.inner.cfg.concurrency.max(1)
-    }
-
-    pub fn stats(&self) -> StatsSnapshot {
-        let s = &self.inner.stats;
-        StatsSnapshot {
-            requests: s.requests.load(Ordering::Relaxed),
-            retries: s.retries.load(Ordering::Relaxed),
-            rate_limited: s.rate_limited.load(Ordering::Relaxed),
-        }
     }
 
     // ---- reads -------------------------------------------------------------------------------
 
-    pub async fn workspace(&self) -> Result<Workspace> {
+    pub(crate) async fn workspace(&self) -> Result<Workspace> {
         #[derive(serde::Deserialize)]
         struct D {
             workspace: Workspace,
@@ -208,7 +182,7 @@ impl Client {
         Ok(d.workspace)
     }
 
-    pub async fn user(&self, user_id: &str) -> Result<User> {
+    pub(crate) async fn user(&self, user_id: &str) -> Result<User> {
         #[derive(serde::Deserialize)]
         struct D {
             user: User,
@@ -217,7 +191,7 @@ impl Client {
         Ok(d.user)
     }
 
-    pub async fn group(&self, group_id: &str) -> Result<UserGroup> {
+    pub(crate) async fn group(&self, group_id: &str) -> Result<UserGroup> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct D {
@@ -227,7 +201,14 @@ impl Client {
         Ok(d.user_group)
     }
 
-    pub async fn labels(&self) -> Result<Vec<Label>> {
+    /// Whether the token may read IAM data: one page of one user. Segment answers 403 to tokens
+    /// without the Workspace Owner access level.
+    pub(crate) async fn probe_users(&self) -> Result<()> {
+        let _: pages::Users = self.get(&["users"], &[("pagination.count", "1")]).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn labels(&self) -> Result<Vec<Label>> {
         #[derive(serde::Deserialize)]
         struct D {
             labels: Vec<Label>,
@@ -236,65 +217,60 @@ impl Client {
         Ok(d.labels)
     }
 
-    pub async fn users(&self) -> Result<Vec<User>> {
+    pub(crate) async fn users(&self) -> Result<Vec<User>> {
         self.list_all::<pages::Users>(&["users"], &[]).await
     }
 
-    pub async fn invites(&self) -> Result<Vec<String>> {
+    pub(crate) async fn invites(&self) -> Result<Vec<String>> {
         self.list_all::<pages::Invites>(&["invites"], &[]).await
     }
 
-    pub async fn groups(&self) -> Result<Vec<UserGroup>> {
+    pub(crate) async fn groups(&self) -> Result<Vec<UserGroup>> {
         self.list_all::<pages::Groups>(&["groups"], &[]).await
     }
 
-    pub async fn group_members(&self, group_id: &str) -> Result<Vec<MinimalUser>> {
+    pub(crate) async fn group_members(&self, group_id: &str) -> Result<Vec<MinimalUser>> {
         self.list_all::<pages::GroupUsers>(&["groups", group_id, "users"], &[])
             .await
     }
 
-    pub async fn group_invites(&self, group_id: &str) -> Result<Vec<String>> {
+    pub(crate) async fn group_invites(&self, group_id: &str) -> Result<Vec<String>> {
         self.list_all::<pages::GroupInvites>(&["groups", group_id, "invites"], &[])
             .await
     }
 
-    pub async fn user_groups(&self, user_id: &str) -> Result<Vec<MinimalUserGroup>> {
+    pub(crate) async fn user_groups(&self, user_id: &str) -> Result<Vec<MinimalUserGroup>> {
         self.list_all::<pages::UserGroups>(&["users", user_id, "groups"], &[])
             .await
     }
 
-    pub async fn roles(&self) -> Result<Vec<Role>> {
+    pub(crate) async fn roles(&self) -> Result<Vec<Role>> {
         self.list_all::<pages::Roles>(&["roles"], &[]).await
     }
 
-    pub async fn sources(&self) -> Result<Vec<Source>> {
+    pub(crate) async fn sources(&self) -> Result<Vec<Source>> {
         self.list_all::<pages::Sources>(&["sources"], &[]).await
     }
 
-    pub async fn warehouses(&self) -> Result<Vec<Warehouse>> {
+    pub(crate) async fn warehouses(&self) -> Result<Vec<Warehouse>> {
         self.list_all::<pages::Warehouses>(&["warehouses"], &[])
             .await
     }
 
     /// Functions of one kind: `SOURCE`, `DESTINATION`, `INSERT_SOURCE` or `INSERT_DESTINATION`.
-    pub async fn functions(&self, resource_type: &str) -> Result<Vec<Function>> {
+    pub(crate) async fn functions(&self, resource_type: &str) -> Result<Vec<Function>> {
         self.list_all::<pages::Functions>(&["functions"], &[("resourceType", resource_type)])
             .await
     }
 
-    pub async fn spaces(&self) -> Result<Vec<Space>> {
+    pub(crate) async fn spaces(&self) -> Result<Vec<Space>> {
         self.list_all::<pages::Spaces>(&["spaces"], &[]).await
-    }
-
-    pub async fn audit_events(&self, query: &[(&str, &str)]) -> Result<Vec<AuditEvent>> {
-        self.list_all::<pages::AuditEvents>(&["audit-events"], query)
-            .await
     }
 
     // ---- writes ------------------------------------------------------------------------------
 
     /// Adds permissions (additive; what already holds is kept).
-    pub async fn add_user_permissions(
+    pub(crate) async fn add_user_permissions(
         &self,
         user_id: &str,
         permissions: &[PermissionInput],
@@ -307,7 +283,7 @@ impl Client {
         .await
     }
 
-    pub async fn add_group_permissions(
+    pub(crate) async fn add_group_permissions(
         &self,
         group_id: &str,
         permissions: &[PermissionInput],
@@ -324,7 +300,7 @@ impl Client {
     /// reset, timeout). A retried PUT would re-send a list computed from an earlier read, so a
     /// change made by someone else during the backoff would be overwritten; that is why the
     /// client offers no retrying replace, and callers (revoke, undo) re-read and re-plan.
-    pub async fn replace_user_permissions_once(
+    pub(crate) async fn replace_user_permissions_once(
         &self,
         user_id: &str,
         permissions: &[PermissionInput],
@@ -339,7 +315,7 @@ impl Client {
     }
 
     /// Like [`Client::replace_user_permissions_once`], for a group.
-    pub async fn replace_group_permissions_once(
+    pub(crate) async fn replace_group_permissions_once(
         &self,
         group_id: &str,
         permissions: &[PermissionInput],
@@ -353,7 +329,11 @@ impl Client {
         .await
     }
 
-    pub async fn add_group_members(&self, group_id: &str, emails: &[String]) -> Result<UserGroup> {
+    pub(crate) async fn add_group_members(
+        &self,
+        group_id: &str,
+        emails: &[String],
+    ) -> Result<UserGroup> {
         #[derive(serde::Deserialize)]
         #[serde(rename_all = "camelCase")]
         struct D {
@@ -374,7 +354,11 @@ impl Client {
     }
 
     /// Removes members by email. Note Segment's singular `/group/` in this path.
-    pub async fn remove_group_members(&self, group_id: &str, emails: &[String]) -> Result<()> {
+    pub(crate) async fn remove_group_members(
+        &self,
+        group_id: &str,
+        emails: &[String],
+    ) -> Result<()> {
         let q = indexed("emails", emails);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let _: serde_json::Value = self
@@ -390,7 +374,7 @@ impl Client {
         Ok(())
     }
 
-    pub async fn create_invites(&self, invites: &[InviteInput]) -> Result<Vec<String>> {
+    pub(crate) async fn create_invites(&self, invites: &[InviteInput]) -> Result<Vec<String>> {
         #[derive(serde::Deserialize)]
         struct D {
             emails: Vec<String>,
@@ -412,7 +396,7 @@ impl Client {
     /// Not retried after an ambiguous failure: Segment answers a repeated delete with 404 for
     /// what the first one already removed, which would turn a success into a failure. Callers
     /// re-read to learn the outcome instead.
-    pub async fn delete_invites(&self, emails: &[String]) -> Result<()> {
+    pub(crate) async fn delete_invites(&self, emails: &[String]) -> Result<()> {
         let q = indexed("emails", emails);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let _: serde_json::Value = self
@@ -429,7 +413,7 @@ impl Client {
     }
 
     /// Not retried after an ambiguous failure; see [`Client::delete_invites`].
-    pub async fn delete_users(&self, user_ids: &[String]) -> Result<()> {
+    pub(crate) async fn delete_users(&self, user_ids: &[String]) -> Result<()> {
         let q = indexed("userIds", user_ids);
         let q: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let _: serde_json::Value = self
@@ -479,7 +463,7 @@ impl Client {
     // ---- pagination --------------------------------------------------------------------------
 
     /// Every page of a list endpoint, in order, as a stream of item batches.
-    pub fn pages<'a, P: PageData + 'a>(
+    fn pages<'a, P: PageData + 'a>(
         &'a self,
         path: &'a [&'a str],
         query: &'a [(&'a str, &'a str)],
@@ -507,7 +491,7 @@ impl Client {
     }
 
     /// Walks every page of a list endpoint.
-    pub async fn list_all<P: PageData>(
+    async fn list_all<P: PageData>(
         &self,
         path: &[&str],
         query: &[(&str, &str)],
@@ -519,7 +503,7 @@ impl Client {
     /// Runs `f` for every item with at most `concurrency()` requests in flight and returns the
     /// results in input order. Completion order is free: one request waiting out a retry must
     /// not hold back the others (an ordered buffer would stall behind it).
-    pub async fn fan_out<I, T, F, Fut>(&self, items: I, f: F) -> Result<Vec<T>>
+    pub(crate) async fn fan_out<I, T, F, Fut>(&self, items: I, f: F) -> Result<Vec<T>>
     where
         I: IntoIterator,
         F: Fn(I::Item) -> Fut,
@@ -614,7 +598,6 @@ impl Client {
             if let Some(b) = &body_bytes {
                 req = req.header(CONTENT_TYPE, MEDIA_TYPE_V1).body(b.clone());
             }
-            inner.stats.requests.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(method = %method, path = %shown_path, attempt, "request");
             let outcome = match req.send().await {
                 Ok(resp) => {
@@ -645,7 +628,6 @@ impl Client {
                         return decode::<T>(&method, &shown_path, &bytes);
                     }
                     if status == StatusCode::TOO_MANY_REQUESTS {
-                        inner.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
                         limited += 1;
                         let wait = retry_wait_429(&headers, &bytes);
                         match bucket {
@@ -657,7 +639,6 @@ impl Client {
                         }
                         tracing::debug!(wait_ms = wait.as_millis() as u64, "rate limited; waiting");
                         attempt -= 1; // a 429 did nothing; it does not use up an attempt
-                        inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
                     if is_transient_status(status) && retry == Retry::Safe {
@@ -692,7 +673,6 @@ impl Client {
             if attempt >= attempts_allowed {
                 return Err(transient);
             }
-            inner.stats.retries.fetch_add(1, Ordering::Relaxed);
             let wait = backoff(inner.cfg.backoff_base, inner.cfg.backoff_cap, attempt);
             tracing::debug!(error = %transient, wait_ms = wait.as_millis() as u64, "transient failure; retrying");
             tokio::time::sleep(wait).await;

@@ -32,7 +32,7 @@ impl fmt::Display for Token {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// Segment answered with an error envelope (or at least an error status).
     #[error("{method} {path}: {status} {error_type}: {message}")]
     Api {
@@ -67,21 +67,16 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } => Some(*status),
             _ => None,
         }
     }
 
-    /// 401 or 403: the token is missing, wrong, revoked, or lacks the access level.
-    pub fn is_auth(&self) -> bool {
-        matches!(self.status(), Some(401 | 403))
-    }
-
     /// A failure after which a write may or may not have happened: the server failed (5xx),
     /// the connection broke, or no answer came.
-    pub fn is_ambiguous(&self) -> bool {
+    pub(crate) fn is_ambiguous(&self) -> bool {
         match self {
             Error::Network { .. } | Error::Timeout { .. } => true,
             Error::Api { status, .. } => *status >= 500,
@@ -89,9 +84,9 @@ impl Error {
         }
     }
 
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }
 }
 
-pub type Result<T> = std::result::Result<T, Error>;
+pub(crate) type Result<T> = std::result::Result<T, Error>;

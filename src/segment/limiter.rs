@@ -28,19 +28,19 @@ struct Bucket {
 }
 
 #[derive(Debug, Default)]
-pub struct RateLimiter {
+pub(crate) struct RateLimiter {
     bucket: Mutex<Bucket>,
 }
 
 /// What a success's headers say about the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowInfo {
+pub(crate) struct WindowInfo {
     pub remaining: i64,
     pub reset_at: Option<Instant>,
 }
 
 impl WindowInfo {
-    pub fn from_headers(headers: &HeaderMap) -> Option<WindowInfo> {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Option<WindowInfo> {
         let remaining = headers
             .get("x-ratelimit-remaining")?
             .to_str()
@@ -72,12 +72,12 @@ impl WindowInfo {
 }
 
 impl RateLimiter {
-    pub fn new() -> RateLimiter {
+    pub(crate) fn new() -> RateLimiter {
         RateLimiter::default()
     }
 
     /// Waits until a request may be sent, then counts it against the window.
-    pub async fn acquire(&self) {
+    pub(crate) async fn acquire(&self) {
         loop {
             let wait = {
                 let mut b = self.lock();
@@ -123,7 +123,7 @@ impl RateLimiter {
     }
 
     /// Learns the window from a success's headers.
-    pub fn observe(&self, info: WindowInfo) {
+    pub(crate) fn observe(&self, info: WindowInfo) {
         let mut b = self.lock();
         let new_window = match (b.reset_at, info.reset_at) {
             (Some(known), Some(seen)) => seen > known + Duration::from_millis(500),
@@ -143,7 +143,7 @@ impl RateLimiter {
     }
 
     /// Everyone waits `wait` after a 429.
-    pub fn block_for(&self, wait: Duration) {
+    pub(crate) fn block_for(&self, wait: Duration) {
         let mut b = self.lock();
         let until = Instant::now() + wait;
         b.blocked_until = Some(b.blocked_until.map_or(until, |u| u.max(until)));

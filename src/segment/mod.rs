@@ -1,12 +1,14 @@
 //! Typed async client for the Segment Public API and the wire models it shares with the emulator.
 //! Nothing here prints: callers decide what a person sees.
 
-pub mod client;
-pub mod error;
-pub mod limiter;
-pub mod models;
-pub mod pages;
-pub mod roles;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod limiter;
+pub(crate) mod models;
+pub(crate) mod pages;
+pub(crate) mod roles;
+pub mod tls;
 
-pub use client::{Client, ClientConfig};
-pub use error::{Error, Token};
+pub(crate) use client::{Client, ClientConfig};
+pub(crate) use error::Error;
+pub use error::Token;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 /// The kinds of resource a permission can point at (`PermissionResourceV1.type`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ResourceType {
+pub(crate) enum ResourceType {
     Workspace,
     Source,
     Warehouse,
@@ -20,7 +20,7 @@ pub enum ResourceType {
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 5] = [
+    pub(crate) const ALL: [ResourceType; 5] = [
         ResourceType::Workspace,
         ResourceType::Source,
         ResourceType::Warehouse,
@@ -29,7 +29,7 @@ impl ResourceType {
     ];
 
     /// Segment's spelling: `WORKSPACE`, `SOURCE`, ...
-    pub fn as_api_str(self) -> &'static str {
+    pub(crate) fn as_api_str(self) -> &'static str {
         match self {
             ResourceType::Workspace => "WORKSPACE",
             ResourceType::Source => "SOURCE",
@@ -40,7 +40,7 @@ impl ResourceType {
     }
 
     /// Our command-line and grant-record spelling: `workspace`, `source`, ...
-    pub fn as_cli_str(self) -> &'static str {
+    pub(crate) fn as_cli_str(self) -> &'static str {
         match self {
             ResourceType::Workspace => "workspace",
             ResourceType::Source => "source",
@@ -50,11 +50,11 @@ impl ResourceType {
         }
     }
 
-    pub fn from_api_str(s: &str) -> Option<ResourceType> {
+    pub(crate) fn from_api_str(s: &str) -> Option<ResourceType> {
         ResourceType::ALL.into_iter().find(|t| t.as_api_str() == s)
     }
 
-    pub fn from_cli_str(s: &str) -> Option<ResourceType> {
+    pub(crate) fn from_cli_str(s: &str) -> Option<ResourceType> {
         ResourceType::ALL
             .into_iter()
             .find(|t| t.as_cli_str().eq_ignore_ascii_case(s))
@@ -63,7 +63,7 @@ impl ResourceType {
 
 /// `LabelV1` / `AllowedLabelBeta`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Label {
+pub(crate) struct Label {
     pub key: String,
     pub value: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -72,7 +72,7 @@ pub struct Label {
 
 /// `PermissionResourceV1`: one resource a permission is bound to.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PermissionResource {
+pub(crate) struct PermissionResource {
     pub id: String,
     #[serde(rename = "type")]
     pub resource_type: ResourceType,
@@ -83,7 +83,7 @@ pub struct PermissionResource {
 /// `PermissionV1`: a role bound to one or more resources.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct Permission {
+pub(crate) struct Permission {
     pub role_id: String,
     pub role_name: String,
     pub resources: Vec<PermissionResource>,
@@ -94,7 +94,7 @@ pub struct Permission {
 /// `AccessPermissionV1`: what the add/replace permission endpoints answer with.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct AccessPermission {
+pub(crate) struct AccessPermission {
     pub role_id: String,
     pub role_name: String,
     pub resources: Vec<PermissionResource>,
@@ -105,20 +105,20 @@ pub struct AccessPermission {
 /// `PermissionInputV1`: what the add/replace permission endpoints take.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct PermissionInput {
+pub(crate) struct PermissionInput {
     pub role_id: String,
     pub resources: Vec<PermissionResource>,
 }
 
 /// Body of `POST`/`PUT /users/{id}/permissions` and `/groups/{id}/permissions`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct PermissionsInput {
+pub(crate) struct PermissionsInput {
     pub permissions: Vec<PermissionInput>,
 }
 
 /// `WorkspaceV1`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Workspace {
+pub(crate) struct Workspace {
     pub id: String,
     pub name: String,
     pub slug: String,
@@ -126,7 +126,7 @@ pub struct Workspace {
 
 /// `UserV1`: list items carry no permissions; `GET /users/{id}` fills them in.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct User {
+pub(crate) struct User {
     pub id: String,
     pub name: String,
     pub email: String,
@@ -136,7 +136,7 @@ pub struct User {
 
 /// `MinimalUserV1`: members of a group.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct MinimalUser {
+pub(crate) struct MinimalUser {
     pub id: String,
     pub name: String,
     pub email: String,
@@ -145,7 +145,7 @@ pub struct MinimalUser {
 /// `UserGroupV1`: list items come with their permissions and member count.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct UserGroup {
+pub(crate) struct UserGroup {
     pub id: String,
     pub name: String,
     /// A JSON `number` in Segment's schema.
@@ -156,14 +156,14 @@ pub struct UserGroup {
 
 /// `MinimalUserGroupV1`: the groups of one user.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct MinimalUserGroup {
+pub(crate) struct MinimalUserGroup {
     pub id: String,
     pub name: String,
 }
 
 /// `RoleV1`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Role {
+pub(crate) struct Role {
     pub id: String,
     pub name: String,
     pub description: String,
@@ -172,7 +172,7 @@ pub struct Role {
 /// The fields of `SourceV1` this tool reads. The emulator writes the full schema.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct Source {
+pub(crate) struct Source {
     pub id: String,
     pub slug: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -187,7 +187,7 @@ pub struct Source {
 /// `settings.name`; `metadata.name` is the kind of warehouse (Snowflake, BigQuery, ...).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Warehouse {
+pub(crate) struct Warehouse {
     pub id: String,
     pub workspace_id: String,
     pub enabled: bool,
@@ -198,7 +198,7 @@ pub struct Warehouse {
 }
 
 impl Warehouse {
-    pub fn display_name(&self) -> Option<&str> {
+    pub(crate) fn display_name(&self) -> Option<&str> {
         self.settings
             .as_ref()
             .and_then(|s| s.get("name"))
@@ -210,7 +210,7 @@ impl Warehouse {
 /// The fields of `ListFunctionItemV1` this tool reads.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct Function {
+pub(crate) struct Function {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
@@ -220,7 +220,7 @@ pub struct Function {
 
 /// An Engage space (`GET /spaces`, alpha).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Space {
+pub(crate) struct Space {
     pub id: String,
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -230,7 +230,7 @@ pub struct Space {
 /// `AuditEventV1`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     pub id: String,
     pub timestamp: String,
     #[serde(rename = "type")]
@@ -244,7 +244,7 @@ pub struct AuditEvent {
 /// `PaginationOutput`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct PaginationOutput {
+pub(crate) struct PaginationOutput {
     pub current: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
@@ -256,7 +256,7 @@ pub struct PaginationOutput {
 
 /// One element of a failure envelope's `errors` array.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct ApiErrorItem {
+pub(crate) struct ApiErrorItem {
     #[serde(rename = "type")]
     pub error_type: String,
     pub message: String,
@@ -268,28 +268,19 @@ pub struct ApiErrorItem {
 
 /// `{"errors": [...]}`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct ErrorEnvelope {
+pub(crate) struct ErrorEnvelope {
     pub errors: Vec<ApiErrorItem>,
 }
 
 /// `{"data": ...}`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct DataEnvelope<T> {
+pub(crate) struct DataEnvelope<T> {
     pub data: T,
-}
-
-/// The `data` of a 429: how long to wait before the next request is accepted.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct RateLimitData {
-    pub remaining_points: u64,
-    pub ms_before_next: u64,
-    pub consumed_points: u64,
 }
 
 /// `POST /invites` body item (`InviteV1`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct InviteInput {
+pub(crate) struct InviteInput {
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<InvitePermission>>,
@@ -298,7 +289,7 @@ pub struct InviteInput {
 /// `InvitePermissionV1`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
-pub struct InvitePermission {
+pub(crate) struct InvitePermission {
     pub role_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Vec<PermissionResource>>,
@@ -307,6 +298,6 @@ pub struct InvitePermission {
 }
 
 /// The Accept/Content-Type for GA endpoints.
-pub const MEDIA_TYPE_V1: &str = "application/vnd.segment.v1+json";
+pub(crate) const MEDIA_TYPE_V1: &str = "application/vnd.segment.v1+json";
 /// The Accept header `GET /spaces` answers to.
-pub const MEDIA_TYPE_V1_ALPHA: &str = "application/vnd.segment.v1alpha+json";
+pub(crate) const MEDIA_TYPE_V1_ALPHA: &str = "application/vnd.segment.v1alpha+json";

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use super::models::*;
 
-pub trait PageData: DeserializeOwned {
+pub(crate) trait PageData: DeserializeOwned {
     type Item;
     fn into_parts(self) -> (Vec<Self::Item>, Option<PaginationOutput>);
 }
@@ -13,7 +13,7 @@ pub trait PageData: DeserializeOwned {
 macro_rules! page {
     ($name:ident, $item:ty, $key:literal) => {
         #[derive(Deserialize)]
-        pub struct $name {
+        pub(crate) struct $name {
             #[serde(rename = $key)]
             items: Vec<$item>,
             #[serde(default)]
@@ -40,4 +40,3 @@ page!(Sources, Source, "sources");
 page!(Warehouses, Warehouse, "warehouses");
 page!(Functions, Function, "functions");
 page!(Spaces, Space, "spaces");
-page!(AuditEvents, AuditEvent, "events");

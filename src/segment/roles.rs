@@ -7,7 +7,7 @@ use super::models::ResourceType;
 
 /// A built-in Segment role and the resource types it can be bound to.
 #[derive(Debug, Clone, Copy)]
-pub struct RoleSpec {
+pub(crate) struct RoleSpec {
     pub name: &'static str,
     pub description: &'static str,
     /// Resource types a permission with this role may point at. `WORKSPACE` on a resource-kind
@@ -20,7 +20,7 @@ pub struct RoleSpec {
 
 use ResourceType::{Function, Source, Space, Warehouse, Workspace};
 
-pub const BUILTIN_ROLES: &[RoleSpec] = &[
+pub(crate) const BUILTIN_ROLES: &[RoleSpec] = &[
     RoleSpec {
         name: "Workspace Owner",
         description: "Owners have full read and edit access to everything in the workspace, including Sources, Destinations, add-on products, and settings. Owners have full edit access to all Team Permissions.",
@@ -108,14 +108,14 @@ pub const BUILTIN_ROLES: &[RoleSpec] = &[
 ];
 
 /// The spec of a built-in role by its exact Segment name (case-insensitive).
-pub fn builtin(name: &str) -> Option<&'static RoleSpec> {
+pub(crate) fn builtin(name: &str) -> Option<&'static RoleSpec> {
     BUILTIN_ROLES
         .iter()
         .find(|r| r.name.eq_ignore_ascii_case(name))
 }
 
 impl RoleSpec {
-    pub fn can_bind(&self, t: ResourceType) -> bool {
+    pub(crate) fn can_bind(&self, t: ResourceType) -> bool {
         self.bindable.contains(&t)
     }
 }

@@ -12,19 +12,19 @@ use crate::access::record::{GrantRecord, Principal, RoleRef};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     Removed,
     Added,
 }
 
 impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Added => "added",
             ChangeKind::Removed => "removed",
         }
     }
-    pub fn sign(self) -> &'static str {
+    pub(crate) fn sign(self) -> &'static str {
         match self {
             ChangeKind::Added => "+",
             ChangeKind::Removed => "-",
@@ -34,7 +34,7 @@ impl ChangeKind {
 
 /// What changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Subject {
+pub(crate) enum Subject {
     /// A user, invite or group that exists in one side only.
     Principal(Principal),
     Role(RoleRef),
@@ -43,14 +43,14 @@ pub enum Subject {
 
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub change: ChangeKind,
     pub subject: Subject,
 }
 
 impl Change {
     /// `grant`, `membership`, `user`, `invite`, `group` or `role`.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match &self.subject {
             Subject::Principal(p) => p.kind(),
             Subject::Role(_) => "role",
@@ -125,7 +125,7 @@ fn sides<T: Clone + Eq + std::hash::Hash>(a: &[T], b: &[T]) -> (Vec<T>, Vec<T>) 
 
 /// Every change from `old` to `new`: people, groups and roles first, then grants, each in
 /// display order with removals before additions.
-pub fn diff(old: &Directory, new: &Directory) -> Vec<Change> {
+pub(crate) fn diff(old: &Directory, new: &Directory) -> Vec<Change> {
     let mut out = Vec::new();
     let (removed, added) = sides(&principals(old), &principals(new));
     let mut ps: Vec<(ChangeKind, Principal)> = removed
@@ -166,7 +166,7 @@ pub fn diff(old: &Directory, new: &Directory) -> Vec<Change> {
 }
 
 /// Counts by kind and direction, for a one-line summary.
-pub fn summary(changes: &[Change]) -> String {
+pub(crate) fn summary(changes: &[Change]) -> String {
     let mut by: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for c in changes {
         *by.entry((c.kind(), c.change.as_str())).or_default() += 1;

@@ -2,14 +2,14 @@
 //! `Directory` live commands use (so offline answers run the live code paths), and compared
 //! by `diff`.
 
-pub mod diff;
-pub mod read;
-pub mod schema;
-pub mod write;
+pub(crate) mod diff;
+pub(crate) mod read;
+pub(crate) mod schema;
+pub(crate) mod write;
 
-pub use read::{Snapshot, read};
+pub(crate) use read::read;
 pub use schema::SCHEMA_VERSION;
-pub use write::{Meta, write};
+pub(crate) use write::{Meta, write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {

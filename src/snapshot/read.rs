@@ -15,19 +15,19 @@ use super::schema::SCHEMA_VERSION;
 
 /// A snapshot as loaded: the directory and the facts about when and how it was taken.
 #[derive(Debug, Clone)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     pub dir: Directory,
     pub meta: HashMap<String, String>,
 }
 
 impl Snapshot {
     /// The API URL the snapshot was taken from.
-    pub fn api_url(&self) -> String {
+    pub(crate) fn api_url(&self) -> String {
         self.meta.get("api_url").cloned().unwrap_or_default()
     }
 }
 
-pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
+pub(crate) fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
     let shown = path.display().to_string();
     let invalid = |message: String| SnapshotError::Invalid {
         path: shown.clone(),

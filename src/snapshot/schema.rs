@@ -5,7 +5,7 @@
 pub const SCHEMA_VERSION: i64 = 1;
 
 /// Every table and index, created in one transaction with the data.
-pub const CREATE: &str = "
+pub(crate) const CREATE: &str = "
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL

@@ -16,7 +16,7 @@ use super::schema::{CREATE, SCHEMA_VERSION};
 
 /// Facts about the snapshot itself, stored in the `meta` table.
 #[derive(Debug, Clone)]
-pub struct Meta {
+pub(crate) struct Meta {
     pub tool_version: String,
     /// Seconds since the Unix epoch when reading started.
     pub taken_at_unix: i64,
@@ -26,14 +26,14 @@ pub struct Meta {
 
 /// How many rows went in, for the summary `sync` prints.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub users: usize,
     pub invites: usize,
     pub groups: usize,
     pub grants: usize,
 }
 
-pub fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts, SnapshotError> {
+pub(crate) fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts, SnapshotError> {
     let tmp = tmp_path(path);
     let shown = path.display().to_string();
     // A stale temporary file from a killed run with the same pid is ours to replace.
@@ -60,7 +60,7 @@ pub fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts, Snapsh
 }
 
 /// Same directory as the target, so the rename cannot cross file systems.
-pub fn tmp_path(path: &Path) -> PathBuf {
+pub(crate) fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)
@@ -315,7 +315,7 @@ fn insert_resources(tx: &rusqlite::Transaction<'_>, dir: &Directory) -> rusqlite
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` without a date crate (civil-from-days, Howard Hinnant).
-pub fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let z = days + 719_468;

@@ -37,6 +37,7 @@ fn http_json(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
         .build()
         .expect("runtime");
     rt.block_on(async {
+        segment_access::segment::tls::install_provider();
         let c = reqwest::Client::new();
         let mut req = c.request(method, url);
         if let Some(b) = body {

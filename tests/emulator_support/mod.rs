@@ -46,7 +46,10 @@ pub async fn emu(config: EmulatorConfig) -> Emu {
     Emu {
         running,
         url,
-        client: Client::builder().build().unwrap(),
+        client: {
+            segment_access::segment::tls::install_provider();
+            Client::builder().build().unwrap()
+        },
     }
 }
 

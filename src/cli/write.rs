@@ -1,16 +1,20 @@
-//! What every write command shares: refusing to run unconfirmed without a terminal, showing
-//! the plan, asking, journaling what was applied, and reporting per change.
+//! The one write pipeline every command that changes access goes through: build the plan (the
+//! command's job), then show it in words -> nothing to change? -> dry run? -> confirm -> apply
+//! -> report -> journal.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use clap::Args;
 
+use crate::access::change::{ChangePlan, Ledger};
 use crate::access::journal::{self, Change, Entry, Journal};
 use crate::access::plan::{ChangeResult, Status};
+use crate::segment::Client;
 
-use super::{CliError, Context, ExitCode};
+use super::context::Context;
+use super::error::{CliError, ErrorKind, ExitCode};
 
-#[derive(Debug, Args, Clone, Copy)]
+#[derive(Debug, Args, Clone, Copy, Default)]
 pub struct WriteFlags {
     /// Show the plan (before/after per principal) and change nothing.
     #[arg(long)]
@@ -22,8 +26,8 @@ pub struct WriteFlags {
 
 /// Fails early, before anything is read, when a change could neither be confirmed nor was
 /// pre-approved.
-pub fn guard(flags: WriteFlags, ctx: &Context) -> Result<(), CliError> {
-    if flags.dry_run || flags.yes || can_prompt(ctx) {
+pub(super) fn guard(flags: WriteFlags, ctx: &Context) -> Result<(), CliError> {
+    if flags.dry_run || flags.yes || ctx.prompter.available() {
         return Ok(());
     }
     Err(CliError::usage(
@@ -31,43 +35,85 @@ pub fn guard(flags: WriteFlags, ctx: &Context) -> Result<(), CliError> {
     ))
 }
 
-fn can_prompt(ctx: &Context) -> bool {
-    ctx.stderr_tty && std::io::stdin().is_terminal()
+/// Shows, confirms, applies, reports and journals a plan.
+pub(super) async fn run<P: ChangePlan>(
+    ctx: &mut Context,
+    client: &Client,
+    mut plan: P,
+    flags: WriteFlags,
+) -> Result<ExitCode, CliError> {
+    show(ctx, plan.heading(), &plan.describe());
+    let batch = plan.batch();
+    if plan.pending() == 0 {
+        ctx.note("nothing to change");
+        return report(ctx, &plan.preview(), batch);
+    }
+    if flags.dry_run {
+        return report(ctx, &plan.preview(), batch);
+    }
+    confirm(ctx, flags, &plan.question())?;
+    let mut ledger = Collect::default();
+    let results = plan.apply(client, &mut ledger).await;
+    let undoes = plan.undoes(&results);
+    if let Some(note) = plan.afterword(&results) {
+        ctx.note(&note);
+    }
+    finish(
+        ctx,
+        plan.command(),
+        &plan.workspace_id(),
+        undoes,
+        ledger.0,
+        &results,
+        batch,
+    )
+}
+
+/// Applied changes, kept until the journal is written.
+#[derive(Default)]
+struct Collect(Vec<Change>);
+
+impl Ledger for Collect {
+    fn landed(&mut self, change: Change) -> Result<(), String> {
+        self.0.push(change);
+        Ok(())
+    }
 }
 
 /// The plan, for people, on stderr.
-pub fn show(ctx: &Context, heading: &str, lines: &[String]) {
+fn show(ctx: &mut Context, heading: &str, lines: &[String]) {
     if lines.is_empty() || ctx.global.quiet {
         return;
     }
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{heading}");
+    let _ = writeln!(ctx.io.err, "{heading}");
     for l in lines {
-        let _ = writeln!(err, "  {l}");
+        let _ = writeln!(ctx.io.err, "  {l}");
     }
 }
 
-/// Asks on the terminal unless --yes. `guard` has already refused the cases that cannot ask.
-pub fn confirm(flags: WriteFlags, ctx: &Context, question: &str) -> Result<(), CliError> {
+/// Asks unless --yes. Declining and Esc change nothing (exit 1); Ctrl-C changes nothing and
+/// exits 130. `guard` has already refused the cases that cannot ask.
+pub(super) fn confirm(
+    ctx: &mut Context,
+    flags: WriteFlags,
+    question: &str,
+) -> Result<(), CliError> {
     if flags.yes {
         return Ok(());
     }
-    let yes = dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .map_err(|e| CliError::failure(format!("cannot ask for confirmation: {e}")))?;
-    if yes {
-        Ok(())
-    } else {
-        let _ = ctx;
-        Err(CliError::failure("cancelled; nothing was changed"))
+    match ctx.prompter.confirm(question) {
+        Ok(Some(true)) => Ok(()),
+        Ok(_) => Err(CliError::failure("cancelled; nothing was changed")),
+        Err(e) if e.kind == ErrorKind::Interrupted => {
+            Err(CliError::interrupted("interrupted; nothing was changed"))
+        }
+        Err(e) => Err(e),
     }
 }
 
 /// Appends what was applied to the journal and says how to undo it.
 fn journal(
-    ctx: &Context,
+    ctx: &mut Context,
     command: &str,
     workspace_id: &str,
     undoes: Option<String>,
@@ -84,7 +130,7 @@ fn journal(
         undoes,
         changes,
     };
-    let j = Journal::open_default().map_err(|e| CliError::failure(e.to_string()))?;
+    let j = Journal::open(ctx.state_dir.as_deref())?;
     j.append(&entry).map_err(|e| {
         CliError::failure(format!(
             "the change was applied but could not be journaled (undo will not know it): {e}"
@@ -100,8 +146,8 @@ fn journal(
 /// Ends a write command: the per-change report first (so a journal problem can never hide
 /// what was applied), then the journal entry. Under --demo nothing is journaled: the sample
 /// workspace is gone when the command ends, and a real `undo` must never find its entries.
-pub fn finish(
-    ctx: &Context,
+fn finish(
+    ctx: &mut Context,
     command: &str,
     workspace_id: &str,
     undoes: Option<String>,
@@ -122,11 +168,12 @@ pub fn finish(
 }
 
 /// Renders the per-change report; the exit code says whether everything went through.
-pub fn report(ctx: &Context, results: &[ChangeResult], batch: bool) -> Result<ExitCode, CliError> {
-    let mut out = std::io::stdout().lock();
-    ctx.renderer.list(&mut out, results)?;
-    out.flush()
-        .map_err(|e| CliError::from(crate::output::OutputError::Io(e)))?;
+pub(super) fn report(
+    ctx: &mut Context,
+    results: &[ChangeResult],
+    batch: bool,
+) -> Result<ExitCode, CliError> {
+    ctx.print_list(results)?;
     let failed = results
         .iter()
         .filter(|r| r.status == Status::Failed)

@@ -1,0 +1,294 @@
+//! One source of workspace data for every read-only question: Segment itself, read live, or a
+//! directory loaded from a snapshot file. Every `list` answer, every grants query, and every
+//! command that needs the whole picture asks here, so live and offline answers come from the
+//! same code and cannot drift apart.
+
+use std::sync::Arc;
+
+use crate::segment::models::{Role, User, UserGroup};
+use crate::segment::{Client, Error};
+
+use super::directory::{Directory, Need, Progress};
+use super::grants::{self, GrantFilter};
+use super::record::{GrantRecord, Principal};
+use super::resolve::{self, ResolveError};
+use super::views::{self, InviteRow, ResourceRow, WorkspaceInfo};
+
+/// Where answers come from.
+pub(crate) enum Source {
+    /// Segment's API, read when asked.
+    Live { client: Client, api_url: String },
+    /// A directory read earlier (a snapshot file), with the API URL it was read from.
+    Loaded {
+        dir: Box<Directory>,
+        api_url: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum SourceError {
+    #[error(transparent)]
+    Api(#[from] Error),
+    #[error(transparent)]
+    Resolve(#[from] ResolveError),
+    /// The loaded directory lacks what the question needs.
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// The filters of `list grants`, as typed.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GrantQuery {
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub role: Option<String>,
+    pub resource: Option<String>,
+    pub direct_only: bool,
+}
+
+/// The answer to a grants query: the records are computed from `dir` one principal at a time
+/// while they are printed, so a large audit never sits in memory twice.
+pub(crate) struct Grants {
+    pub dir: Directory,
+    pub filter: GrantFilter,
+}
+
+impl Grants {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = GrantRecord> + '_ {
+        grants::iter(&self.dir, &self.filter)
+    }
+
+    /// What a person should know about the answer (parts Segment would not show).
+    pub(crate) fn notes(&self) -> Vec<String> {
+        self.dir
+            .resources
+            .spaces_unavailable
+            .iter()
+            .map(|why| format!("note: space names unavailable: {why}"))
+            .collect()
+    }
+}
+
+fn sorted<T>(mut v: Vec<T>, key: impl Fn(&T) -> String) -> Vec<T> {
+    v.sort_by_cached_key(key);
+    v
+}
+
+impl Source {
+    pub(crate) fn live(client: Client) -> Source {
+        let api_url = client.base_url().as_str().trim_end_matches('/').to_string();
+        Source::Live { client, api_url }
+    }
+
+    pub(crate) fn loaded(dir: Directory, api_url: String) -> Source {
+        Source::Loaded {
+            dir: Box::new(dir),
+            api_url,
+        }
+    }
+
+    pub(crate) fn api_url(&self) -> &str {
+        match self {
+            Source::Live { api_url, .. } | Source::Loaded { api_url, .. } => api_url,
+        }
+    }
+
+    /// The workspace, and where it was (or is) reached.
+    pub(crate) async fn workspace(&self) -> Result<WorkspaceInfo, SourceError> {
+        let w = match self {
+            Source::Live { client, .. } => client.workspace().await?,
+            Source::Loaded { dir, .. } => dir
+                .workspace
+                .clone()
+                .ok_or_else(|| SourceError::Missing("the snapshot has no workspace".into()))?,
+        };
+        Ok(WorkspaceInfo {
+            id: w.id,
+            name: w.name,
+            slug: w.slug,
+            api_url: self.api_url().to_string(),
+        })
+    }
+
+    /// Users by email, without permissions (the list endpoint carries none).
+    pub(crate) async fn users(&self) -> Result<Vec<User>, SourceError> {
+        let users = match self {
+            Source::Live { client, .. } => client.users().await?,
+            Source::Loaded { dir, .. } => dir
+                .users
+                .iter()
+                .cloned()
+                .map(|u| User {
+                    permissions: None,
+                    ..u
+                })
+                .collect(),
+        };
+        Ok(sorted(users, |u| u.email.to_lowercase()))
+    }
+
+    pub(crate) async fn invites(&self) -> Result<Vec<InviteRow>, SourceError> {
+        let emails = match self {
+            Source::Live { client, .. } => client.invites().await?,
+            Source::Loaded { dir, .. } => dir.invites.clone(),
+        };
+        Ok(sorted(emails, |e| e.to_lowercase())
+            .into_iter()
+            .map(|email| InviteRow { email })
+            .collect())
+    }
+
+    pub(crate) async fn groups(&self) -> Result<Vec<UserGroup>, SourceError> {
+        let groups = match self {
+            Source::Live { client, .. } => client.groups().await?,
+            Source::Loaded { dir, .. } => dir.groups.clone(),
+        };
+        Ok(sorted(groups, |g| g.name.to_lowercase()))
+    }
+
+    pub(crate) async fn roles(&self) -> Result<Vec<Role>, SourceError> {
+        let roles = match self {
+            Source::Live { client, .. } => client.roles().await?,
+            Source::Loaded { dir, .. } => dir.roles.clone(),
+        };
+        Ok(sorted(roles, |r| r.name.to_lowercase()))
+    }
+
+    /// Every resource roles can be bound to, and why spaces are missing when they are.
+    pub(crate) async fn resources(
+        &self,
+        progress: Arc<dyn Progress>,
+    ) -> Result<(Vec<ResourceRow>, Option<String>), SourceError> {
+        let need = Need {
+            workspace: true,
+            resources: true,
+            ..Need::default()
+        };
+        let dir = self.directory(need, progress).await?;
+        Ok((
+            views::resources(&dir),
+            dir.resources.spaces_unavailable.clone(),
+        ))
+    }
+
+    /// Members of a group: users by email, then pending invites.
+    pub(crate) async fn members(&self, group: &str) -> Result<Vec<Principal>, SourceError> {
+        let (members, invites) = match self {
+            Source::Live { client, .. } => {
+                let groups = client.groups().await?;
+                let g = resolve::group(&groups, group)?;
+                tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?
+            }
+            Source::Loaded { dir, .. } => {
+                let g = resolve::group(&dir.groups, group)?;
+                (
+                    dir.members.get(&g.id).cloned().unwrap_or_default(),
+                    dir.group_invites.get(&g.id).cloned().unwrap_or_default(),
+                )
+            }
+        };
+        let users = members.into_iter().map(|m| Principal::User {
+            id: m.id,
+            email: m.email,
+            name: m.name,
+        });
+        let mut rows = sorted(users.collect(), |p: &Principal| p.display().to_lowercase());
+        rows.extend(
+            sorted(invites, |e| e.to_lowercase())
+                .into_iter()
+                .map(|email| Principal::Invite { email }),
+        );
+        Ok(rows)
+    }
+
+    /// What `need` asks for. Live, it is read (concurrently, nothing twice); loaded, it is the
+    /// whole directory.
+    pub(crate) async fn directory(
+        &self,
+        need: Need,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Directory, SourceError> {
+        Ok(match self {
+            Source::Live { client, .. } => Directory::load(client, need, progress).await?,
+            Source::Loaded { dir, .. } => (**dir).clone(),
+        })
+    }
+
+    /// The grants matching a query. Live, only what the question needs is read: one user's
+    /// access is their own permissions and their groups'; one group's is its permissions,
+    /// members and invites; anything else needs every user's permissions.
+    pub(crate) async fn grants(
+        &self,
+        q: &GrantQuery,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Grants, SourceError> {
+        let dir = match self {
+            Source::Loaded { dir, .. } => (**dir).clone(),
+            Source::Live { client, .. } => {
+                let roles = q.role.is_some();
+                if let Some(user) = &q.user {
+                    let base = Need {
+                        workspace: true,
+                        users: true,
+                        groups: true,
+                        resources: true,
+                        roles,
+                        ..Need::default()
+                    };
+                    let mut dir = Directory::load(client, base, progress.clone()).await?;
+                    let id = resolve::user(&dir.users, user)?.id.clone();
+                    progress.add_work(2);
+                    dir.narrow_to_user(client, &id).await?;
+                    progress.done(2);
+                    dir
+                } else if let Some(group) = &q.group
+                    && q.role.is_none()
+                    && q.resource.is_none()
+                {
+                    let base = Need {
+                        workspace: true,
+                        groups: true,
+                        resources: true,
+                        ..Need::default()
+                    };
+                    let mut dir = Directory::load(client, base, progress.clone()).await?;
+                    let g = resolve::group(&dir.groups, group)?.clone();
+                    progress.add_work(2);
+                    let (members, invites) =
+                        tokio::try_join!(client.group_members(&g.id), client.group_invites(&g.id))?;
+                    progress.done(2);
+                    dir.members.insert(g.id.clone(), members);
+                    dir.group_invites.insert(g.id.clone(), invites);
+                    dir.groups = vec![g];
+                    dir
+                } else {
+                    Directory::load(client, Need::everything(), progress.clone()).await?
+                }
+            }
+        };
+        let filter = filter_for(&dir, q)?;
+        Ok(Grants { dir, filter })
+    }
+}
+
+/// The query's names resolved against a directory that holds what they name. Filtering a whole
+/// directory and filtering one narrowed to a user or group give the same records.
+fn filter_for(dir: &Directory, q: &GrantQuery) -> Result<GrantFilter, ResolveError> {
+    let mut filter = GrantFilter {
+        direct_only: q.direct_only,
+        ..GrantFilter::default()
+    };
+    if let Some(user) = &q.user {
+        filter.user_id = Some(resolve::user(&dir.users, user)?.id.clone());
+    }
+    if let Some(group) = &q.group {
+        filter.group_id = Some(resolve::group(&dir.groups, group)?.id.clone());
+    }
+    if let Some(role) = &q.role {
+        filter.role_id = Some(resolve::role(&dir.roles, role)?.id.clone());
+    }
+    if let Some(res) = &q.resource {
+        filter.resource = Some(resolve::resource(dir, res)?.into());
+    }
+    Ok(filter)
+}

@@ -1,0 +1,20 @@
+//! `segment-access auth token`: print the token in force, for another tool.
+
+use std::io::Write;
+
+use super::super::{CliError, Context, ExitCode};
+
+pub(super) const HELP: &str = "\
+For tools that need the token themselves; keep it out of terminals and logs.
+
+Examples:
+  curl -H \"Authorization: Bearer $(segment-access auth token)\" https://api.segmentapis.com/
+  segment-access --profile eu-prod auth token | other-tool --token-stdin";
+
+pub(super) fn run(ctx: &mut Context) -> Result<ExitCode, CliError> {
+    let token = ctx.settings.token(&mut ctx.io.stdin)?;
+    writeln!(ctx.io.out, "{}", token.expose())
+        .and_then(|()| ctx.io.out.flush())
+        .map_err(CliError::stdout)?;
+    Ok(ExitCode::Ok)
+}
