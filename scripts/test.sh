@@ -87,7 +87,7 @@ cargo test --locked "$@"
 if [ "$SEGMENT_ACCESS_TEST_SESSION" = dbus ] && [ "$(uname -s)" = Linux ] && [ $# -eq 0 ]; then
   # The same keyring tests once more against the keyutils fallback, Secret Service switched off.
   echo "test.sh: keyring tests again against the kernel keyutils store"
-  SEGMENT_ACCESS_NO_SECRET_SERVICE=1 cargo test --locked --test auth_keyring
+  SEGMENT_ACCESS_NO_SECRET_SERVICE=1 cargo test --locked --test e2e auth_keyring::
 fi
 
 bash scripts/conformance.sh

@@ -1,15 +1,14 @@
 //! End to end: `browse` and the prompts of `grant`, driven in a real pseudo-terminal (tmux)
 //! against a live emulator, with the emulator's state as the judge.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
-use common::*;
 use segment_access::emulator::BlockingEmulator;
 use serde_json::Value;
+
+use crate::support::*;
 
 const ALAN: &str = "alan.turing@acme.example";
 
@@ -28,7 +27,6 @@ impl Screen {
             return None;
         }
         let dir = temp_dir(name);
-        let bin = assert_cmd::cargo::cargo_bin("segment-access");
         let script = dir.join("run.sh");
         // The exit code is printed and the pane kept, so a test can read both.
         std::fs::write(
@@ -37,7 +35,7 @@ impl Screen {
                 "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{state}' NO_COLOR=1 TERM=xterm\n'{bin}' {args}\necho \"EXITED $?\"\nsleep 600\n",
                 url = emu.url(),
                 state = dir.display(),
-                bin = bin.display(),
+                bin = BIN,
             ),
         )
         .expect("script");

@@ -1,10 +1,9 @@
 //! End to end: invite, revoke-invite and remove-user against a live emulator, checked against
 //! the emulator's state.
 
-mod common;
-
-use common::*;
 use serde_json::Value;
+
+use crate::support::*;
 
 fn run_ok(c: &mut assert_cmd::Command) -> (String, String) {
     let out = c.output().expect("runs");

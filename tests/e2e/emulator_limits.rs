@@ -1,13 +1,12 @@
 //! Auth levels and rate limits.
 
-mod emulator_support;
-
 use std::time::Duration;
 
-use emulator_support::*;
 use reqwest::Method;
 use segment_access::emulator::{EmulatorConfig, RateLimits};
 use serde_json::json;
+
+use crate::support::api::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn owner_member_unknown_and_missing_tokens() {

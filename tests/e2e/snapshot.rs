@@ -2,13 +2,12 @@
 //! back offline, compared and reported. Expected answers come from the live output and from the
 //! emulator's own state (its control endpoint), computed independently of the tool.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use common::*;
 use serde_json::json;
+
+use crate::support::*;
 
 fn sync(emu: &segment_access::emulator::BlockingEmulator, out: &Path) {
     let o = bin(&emu.url(), OWNER)
@@ -16,16 +15,6 @@ fn sync(emu: &segment_access::emulator::BlockingEmulator, out: &Path) {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// Exit code, stdout, stderr.
-fn run(c: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
-    let o = c.output().unwrap();
-    (
-        o.status.code(),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
 }
 
 /// A binary pointed at an address where nothing listens, with no valid token: anything it
@@ -294,10 +283,6 @@ fn diff_shows_exactly_the_changes_and_exits_1() {
     assert!(err.starts_with("error:"), "{err}");
 }
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_segment-access"))
-}
-
 #[test]
 fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     let emu = small();
@@ -308,7 +293,7 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     let fresh = dir.join("fresh.db");
     configure(&emu, json!({"latency": {"fixedMs": 1000}}));
     let spawn = |out: &Path| {
-        std::process::Command::new(binary())
+        std::process::Command::new(BIN)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())

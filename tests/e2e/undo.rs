@@ -1,19 +1,9 @@
 //! Undo when the workspace moved on: memberships already back as they were are no-ops, and an
 //! undo that could not restore everything leaves its entry open for another try.
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
 
-fn run(c: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
-    let out = c.output().expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
+use crate::support::*;
 
 fn member_ids(st: &Value, group_id: &str) -> Vec<String> {
     st["groups"]

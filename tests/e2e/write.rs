@@ -1,10 +1,10 @@
 //! End to end: grant, revoke, memberships and undo against a live emulator, with the emulator's
 //! state (read through its control endpoint) as the judge.
 
-mod common;
-
-use common::*;
+use predicates::prelude::*;
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 const ALAN: &str = "alan.turing@acme.example";
 
@@ -260,8 +260,6 @@ fn without_a_terminal_or_yes_nothing_is_written() {
     assert_eq!(write_requests(&emu), 0);
 }
 
-use predicates::prelude::*;
-
 #[test]
 fn bad_input_is_one_line_and_writes_nothing() {
     let emu = small();
@@ -359,7 +357,7 @@ fn a_change_between_read_and_write_is_kept() {
         ])
         .assert()
         .success();
-    let hooks: Value = reqwest::blocking_get(&format!("{}/_emulator/hooks", emu.url()));
+    let hooks: Value = get_json(&format!("{}/_emulator/hooks", emu.url()));
     assert_eq!(hooks, json!([]), "the hook fired");
     let after = state(&emu);
     let alan = user_by_email(&after, ALAN);
@@ -369,16 +367,6 @@ fn a_change_between_read_and_write_is_kept() {
         "the concurrent grant survived: {alan}"
     );
     assert_eq!(source_ids(alan, "Source Admin").len(), 2);
-}
-
-mod reqwest {
-    pub fn blocking_get(url: &str) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async { ::reqwest::get(url).await.unwrap().json().await.unwrap() })
-    }
 }
 
 #[test]

@@ -1,11 +1,10 @@
 //! End to end: batches of grant records, the list | filter | revoke pipeline, malformed input,
 //! and faults in the middle of a batch.
 
-mod common;
-
-use common::*;
 use segment_access::emulator::{EmulatorConfig, RateLimits};
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 fn fast() -> segment_access::emulator::BlockingEmulator {
     start(EmulatorConfig {
@@ -198,12 +197,11 @@ fn shell_pipeline_through_real_jq_revokes_exactly_the_selected_records() {
     let dir = temp_dir("pipe-jq");
     let st = state(&emu);
     let alan = user_by_email(&st, "alan.turing@acme.example").clone();
-    let bin_path = assert_cmd::cargo::cargo_bin("segment-access");
     let script = format!(
         "{bin} list grants --format ndjson \
          | jq -c 'select(.principal.email == \"alan.turing@acme.example\" and .role.name == \"Source Admin\" and .via == null)' \
          | {bin} revoke --from-file - --yes --format ndjson",
-        bin = bin_path.display()
+        bin = BIN
     );
     let out = std::process::Command::new("bash")
         .args(["-o", "pipefail", "-c", &script])
