@@ -1,14 +1,14 @@
 //! The tool among its neighbours: shell completions, man pages, the environment topic, colour
 //! conventions and the version string, all checked on the built binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use segment_access::cli::Cli;
 
-use crate::support::{BIN, clean_bin, stdout_of};
+use crate::support::{BIN, clean_bin, stdout_of, temp_dir};
 
 /// Every visible command below the root, as its path of names: ["list", "grants"], ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -30,12 +30,6 @@ fn find<'a>(root: &'a clap::Command, path: &[String]) -> &'a clap::Command {
         c.find_subcommand(name)
             .unwrap_or_else(|| panic!("no subcommand {name}"))
     })
-}
-
-fn unique_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("segment-access-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }
 
 #[test]
@@ -112,8 +106,10 @@ fn squash(s: &str) -> String {
 
 #[test]
 fn man_writes_a_page_per_command_that_renders_cleanly() {
-    let dir = unique_dir("man");
-    let home = unique_dir("man-home");
+    let tmp = temp_dir("man");
+    // Neither exists yet: `man --out` creates its directory, and HOME is only a path.
+    let dir = tmp.path().join("pages");
+    let home = tmp.path().join("home");
     let out = clean_bin()
         .env("HOME", &home)
         .args(["man", "--out"])
@@ -160,7 +156,6 @@ fn man_writes_a_page_per_command_that_renders_cleanly() {
         !env_page.contains(&*home.to_string_lossy()),
         "no local home path"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -171,14 +166,12 @@ fn man_without_out_prints_the_top_page() {
         "{}",
         &page[..page.len().min(300)]
     );
-    let dir = unique_dir("man-stdout");
-    std::fs::create_dir_all(&dir).expect("tmp");
-    let file = dir.join("segment-access.1");
+    let tmp = temp_dir("man-stdout");
+    let file = tmp.path().join("segment-access.1");
     std::fs::write(&file, &page).expect("write");
     let text = groff(&file).unwrap_or_else(|e| panic!("groff says {e}"));
     assert!(squash(&text).contains("Audit and change who has access to a Segment workspace"));
     assert!(text.contains("completions"), "subcommands listed");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -392,7 +385,9 @@ fn help_environment_lists_every_variable_read() {
 #[cfg(target_os = "linux")]
 #[test]
 fn environment_shows_this_machines_paths() {
-    let home = unique_dir("env-home");
+    let tmp = temp_dir("env-home");
+    // A HOME of its own, which need not exist.
+    let home = tmp.path().join("home");
     let out = stdout_of(clean_bin().env("HOME", &home).arg("environment"));
     let config = home.join(".config/segment-access/config.toml");
     assert!(out.contains(&*config.to_string_lossy()), "{out}");
@@ -418,8 +413,8 @@ fn environment_shows_this_machines_paths() {
 
 #[test]
 fn profile_names_complete_dynamically() {
-    let dir = std::env::temp_dir().join(format!("sa-complete-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("complete");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("config.toml"),
         "default_profile = \"prod\"\n[profiles.prod]\nregion = \"us\"\n[profiles.eu-prod]\nregion = \"eu\"\n",
@@ -428,7 +423,7 @@ fn profile_names_complete_dynamically() {
     // The fish protocol is the simplest to drive: the words after `--`, the last one being
     // completed, one candidate per output line.
     let out = clean_bin()
-        .env("SEGMENT_ACCESS_CONFIG_DIR", &dir)
+        .env("SEGMENT_ACCESS_CONFIG_DIR", dir)
         .env("COMPLETE", "fish")
         .args(["--", "segment-access", "--profile", ""])
         .output()

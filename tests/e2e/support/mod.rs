@@ -8,12 +8,14 @@ pub mod api;
 mod control;
 mod facts;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use segment_access::emulator::{self, BlockingEmulator, EmulatorConfig};
 use serde_json::Value;
+use tempfile::TempDir;
 
 pub use control::*;
 pub use facts::*;
@@ -89,22 +91,32 @@ pub fn last_entry_id(state_dir: &Path) -> String {
     last["id"].as_str().expect("id").to_string()
 }
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh directory under the system temp dir for one test's journal.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "sa-{name}-{}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
+/// A fresh directory for one test (a journal, snapshots, a config), removed when the guard
+/// drops: keep the `TempDir` alive for as long as the test uses the directory.
+pub fn temp_dir(name: &str) -> TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("sa-{name}-"))
+        .tempdir()
+        .expect("temp dir")
 }
+
+/// Waits for an event: checks `condition` until it holds or `within` has passed, and says
+/// which. A short pause between checks keeps a poll of another process from spinning a core;
+/// it returns as soon as the condition holds, so no test waits longer than the event takes.
+pub fn wait_until(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// A profile name no other test (nor a parallel run) uses, since the OS keyring is shared.
 pub fn unique_profile(what: &str) -> String {
@@ -119,7 +131,7 @@ pub fn unique_profile(what: &str) -> String {
 /// environment is inherited (the OS keyring needs the session's D-Bus address), less the
 /// variables that would choose a token, a profile or a server.
 pub struct ConfigDir {
-    dir: PathBuf,
+    dir: TempDir,
 }
 
 impl ConfigDir {
@@ -138,7 +150,7 @@ impl ConfigDir {
     }
 
     pub fn path(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     pub fn cmd(&self) -> Command {
@@ -155,11 +167,5 @@ impl ConfigDir {
     /// `config.toml`, or nothing when there is none.
     pub fn config_text(&self) -> String {
         std::fs::read_to_string(self.path().join("config.toml")).unwrap_or_default()
-    }
-}
-
-impl Drop for ConfigDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
