@@ -11,7 +11,7 @@ use std::process::Command as StdCommand;
 use segment_access::auth::{Backend, Keyring};
 use segment_access::segment::Token;
 
-use crate::support::{ConfigDir, unique_profile};
+use crate::support::{ConfigDir, have_tool, unique_profile};
 
 fn keyring() -> Keyring {
     Keyring::open().expect("an OS keyring (run inside scripts/test.sh or on Linux with keyutils)")
@@ -31,21 +31,17 @@ fn expected_backend() -> Backend {
     }
 }
 
-fn have(tool: &str) -> bool {
-    StdCommand::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// What the platform's own tool finds for the profile, if it can be asked.
+/// What the platform's own tool finds for the profile, if it can be asked: not on macOS and
+/// Windows, nor outside CI when the tool is missing (in CI a missing tool fails the test).
 fn platform_lookup(backend: Backend, profile: &str) -> Option<Option<String>> {
     let out = match backend {
-        Backend::SecretService if have("secret-tool") => StdCommand::new("secret-tool")
-            .args(["lookup", "service", "segment-access", "username", profile])
-            .output()
-            .ok()?,
-        Backend::Keyutils if have("keyctl") => StdCommand::new("sh")
+        Backend::SecretService if have_tool("secret-tool", "libsecret-tools") => {
+            StdCommand::new("secret-tool")
+                .args(["lookup", "service", "segment-access", "username", profile])
+                .output()
+                .ok()?
+        }
+        Backend::Keyutils if have_tool("keyctl", "keyutils") => StdCommand::new("sh")
             .args([
                 "-c",
                 &format!(

@@ -1,12 +1,13 @@
 //! Shared helpers for the end-to-end tests: a live emulator on loopback, the built binary
 //! pointed at it and isolated from the caller's environment, an independent reading of the
 //! emulator's state through its control endpoint (`control`), the grant facts that state
-//! implies (`facts`), and an async client for the tests that speak HTTP to the emulator
-//! themselves (`api`).
+//! implies (`facts`), outside tools a test needs (`tools`), and an async client for the tests
+//! that speak HTTP to the emulator themselves (`api`).
 
 pub mod api;
 mod control;
 mod facts;
+mod tools;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -19,6 +20,7 @@ use tempfile::TempDir;
 
 pub use control::*;
 pub use facts::*;
+pub use tools::have_tool;
 
 pub const OWNER: &str = emulator::DEFAULT_OWNER_TOKEN;
 pub const MEMBER: &str = emulator::DEFAULT_MEMBER_TOKEN;
