@@ -20,5 +20,6 @@ mod emulator_state;
 mod faults;
 mod list;
 mod snapshot;
+mod snapshots;
 mod undo;
 mod write;
