@@ -3,8 +3,11 @@
 #
 # 1. Installs the system packages the tests use when they are missing and we can (root + apt):
 #    jq (to compare --jq with the real thing), gnome-keyring, dbus and libsecret-tools (the real
-#    Secret Service keyring), python3-venv (schemathesis conformance run), groff-base (man pages
-#    render without warnings) and bsdutils (`script`: colour tests on a pseudo-terminal).
+#    Secret Service keyring), keyutils (`keyctl`: the kernel keyring seen from outside),
+#    python3-venv (schemathesis conformance run), groff-base (man pages render without
+#    warnings), bsdutils (`script`: colour tests on a pseudo-terminal) and tmux (`browse` and
+#    the prompts in a real terminal). With `CI` set, as CI sets it, a test whose tool is missing
+#    fails instead of skipping.
 # 2. Runs `cargo test` inside a D-Bus session with an unlocked gnome-keyring when possible, so
 #    keyring tests hit the real Secret Service; elsewhere they use the kernel keyutils store.
 # 3. Runs the OpenAPI conformance check of the emulator (scripts/conformance.sh).
@@ -17,6 +20,7 @@ if [ -z "${SEGMENT_ACCESS_TEST_SESSION:-}" ]; then
   command -v dbus-run-session >/dev/null || missing+=(dbus)
   command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
   command -v secret-tool >/dev/null || missing+=(libsecret-tools)
+  command -v keyctl >/dev/null || missing+=(keyutils)
   python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
   command -v groff >/dev/null || missing+=(groff-base)
   command -v script >/dev/null || missing+=(bsdutils)
@@ -87,7 +91,7 @@ cargo test --locked "$@"
 if [ "$SEGMENT_ACCESS_TEST_SESSION" = dbus ] && [ "$(uname -s)" = Linux ] && [ $# -eq 0 ]; then
   # The same keyring tests once more against the keyutils fallback, Secret Service switched off.
   echo "test.sh: keyring tests again against the kernel keyutils store"
-  SEGMENT_ACCESS_NO_SECRET_SERVICE=1 cargo test --locked --test auth_keyring
+  SEGMENT_ACCESS_NO_SECRET_SERVICE=1 cargo test --locked --test e2e auth_keyring::
 fi
 
 bash scripts/conformance.sh

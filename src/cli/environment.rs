@@ -11,7 +11,7 @@ use clap::Args;
 use super::{CliError, ExitCode};
 use crate::output::OutputError;
 
-/// Every variable the tool reads. tests/ecosystem.rs checks the sources name no others.
+/// Every variable the tool reads. tests/e2e/ecosystem.rs checks the sources name no others.
 pub(crate) const VARIABLES: &[(&str, &str)] = &[
     (
         "SEGMENT_TOKEN",

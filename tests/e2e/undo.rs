@@ -1,19 +1,9 @@
 //! Undo when the workspace moved on: memberships already back as they were are no-ops, and an
 //! undo that could not restore everything leaves its entry open for another try.
 
-mod common;
-
-use common::*;
 use serde_json::{Value, json};
 
-fn run(c: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
-    let out = c.output().expect("runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
-}
+use crate::support::*;
 
 fn member_ids(st: &Value, group_id: &str) -> Vec<String> {
     st["groups"]
@@ -32,7 +22,8 @@ fn member_ids(st: &Value, group_id: &str) -> Vec<String> {
 #[test]
 fn undoing_a_membership_that_is_already_back_is_a_noop() {
     let emu = small();
-    let dir = temp_dir("undo-member");
+    let tmp = temp_dir("undo-member");
+    let dir = tmp.path();
     let st = state(&emu);
     let g = &st["groups"].as_array().unwrap()[0];
     let gid = g["id"].as_str().unwrap().to_string();
@@ -47,11 +38,11 @@ fn undoing_a_membership_that_is_already_back_is_a_noop() {
     let group = format!("group:{}", g["name"].as_str().unwrap());
 
     let (code, _, err) =
-        run(writer(&emu, &dir).args(["grant", "--to", email, "--group", &group, "--yes"]));
+        run(writer(&emu, dir).args(["grant", "--to", email, "--group", &group, "--yes"]));
     assert_eq!(code, Some(0), "{err}");
-    let added = last_entry_id(&dir);
+    let added = last_entry_id(dir);
     let (code, _, err) =
-        run(writer(&emu, &dir).args(["revoke", "--to", email, "--group", &group, "--yes"]));
+        run(writer(&emu, dir).args(["revoke", "--to", email, "--group", &group, "--yes"]));
     assert_eq!(code, Some(0), "{err}");
     assert!(
         !member_ids(&state(&emu), &gid).contains(&outsider["id"].as_str().unwrap().to_string())
@@ -60,7 +51,7 @@ fn undoing_a_membership_that_is_already_back_is_a_noop() {
     // Undoing the add finds the membership already gone: nothing to do, nothing written.
     let writes = write_requests(&emu);
     let (code, out, err) =
-        run(writer(&emu, &dir).args(["undo", "--id", &added, "--yes", "--format", "json"]));
+        run(writer(&emu, dir).args(["undo", "--id", &added, "--yes", "--format", "json"]));
     assert_eq!(code, Some(0), "{err}");
     let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(rows.len(), 1);
@@ -75,7 +66,8 @@ fn undoing_a_membership_that_is_already_back_is_a_noop() {
 #[test]
 fn a_partly_failed_undo_keeps_its_entry_open() {
     let emu = small();
-    let dir = temp_dir("undo-partial");
+    let tmp = temp_dir("undo-partial");
+    let dir = tmp.path();
     let st = state(&emu);
     let owner_role = st["roles"]
         .as_array()
@@ -101,11 +93,11 @@ fn a_partly_failed_undo_keeps_its_entry_open() {
                 + "\n"
         })
         .collect();
-    let (code, _, err) = run(writer(&emu, &dir)
+    let (code, _, err) = run(writer(&emu, dir)
         .args(["grant", "--from-file", "-", "--yes"])
         .write_stdin(records));
     assert_eq!(code, Some(0), "{err}");
-    let entry = last_entry_id(&dir);
+    let entry = last_entry_id(dir);
     let before_b = user_by_email(&state(&emu), b["email"].as_str().unwrap())["permissions"].clone();
 
     // Someone else changes B afterwards: undo must leave B alone and say so.
@@ -117,7 +109,7 @@ fn a_partly_failed_undo_keeps_its_entry_open() {
         ),
         json!({"permissions": []}),
     );
-    let (code, _, err) = run(writer(&emu, &dir).args(["undo", "--yes"]));
+    let (code, _, err) = run(writer(&emu, dir).args(["undo", "--yes"]));
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains(&format!("entry {entry} stays open")), "{err}");
     let now = state(&emu);
@@ -132,7 +124,7 @@ fn a_partly_failed_undo_keeps_its_entry_open() {
     );
 
     // The entry is still there to finish, with --force for the changed principal.
-    let (code, _, err) = run(writer(&emu, &dir).args(["undo", "--id", &entry, "--force", "--yes"]));
+    let (code, _, err) = run(writer(&emu, dir).args(["undo", "--id", &entry, "--force", "--yes"]));
     assert_eq!(code, Some(0), "{err}");
     let done = state(&emu);
     assert_eq!(

@@ -7,75 +7,11 @@
 
 use std::path::Path;
 use std::process::Command as StdCommand;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use assert_cmd::Command;
 use segment_access::auth::{Backend, Keyring};
 use segment_access::segment::Token;
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A profile name no other test (nor a parallel run) uses, since the keyring is shared.
-fn unique_profile(what: &str) -> String {
-    format!(
-        "t-{what}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-struct Env {
-    dir: tempfile_dir::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile_dir::TempDir::new(),
-        }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("segment-access").expect("binary built");
-        c.env("SEGMENT_ACCESS_CONFIG_DIR", self.dir.path())
-            .env_remove("SEGMENT_TOKEN")
-            .env_remove("SEGMENT_PROFILE")
-            .env_remove("SEGMENT_API_URL")
-            .env_remove("SEGMENT_REGION")
-            .timeout(std::time::Duration::from_secs(90));
-        c
-    }
-
-    fn config_text(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("config.toml")).unwrap_or_default()
-    }
-}
-
-/// A tiny self-deleting temp dir, so the tests need no extra crate.
-mod tempfile_dir {
-    use std::path::{Path, PathBuf};
-
-    pub struct TempDir(PathBuf);
-
-    impl TempDir {
-        pub fn new() -> TempDir {
-            let n = super::NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let p = std::env::temp_dir()
-                .join(format!("segment-access-test-{}-{n}", std::process::id()));
-            std::fs::create_dir_all(&p).expect("temp dir");
-            TempDir(p)
-        }
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
+use crate::support::{ConfigDir, have_tool, unique_profile};
 
 fn keyring() -> Keyring {
     Keyring::open().expect("an OS keyring (run inside scripts/test.sh or on Linux with keyutils)")
@@ -95,21 +31,17 @@ fn expected_backend() -> Backend {
     }
 }
 
-fn have(tool: &str) -> bool {
-    StdCommand::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// What the platform's own tool finds for the profile, if it can be asked.
+/// What the platform's own tool finds for the profile, if it can be asked: not on macOS and
+/// Windows, nor outside CI when the tool is missing (in CI a missing tool fails the test).
 fn platform_lookup(backend: Backend, profile: &str) -> Option<Option<String>> {
     let out = match backend {
-        Backend::SecretService if have("secret-tool") => StdCommand::new("secret-tool")
-            .args(["lookup", "service", "segment-access", "username", profile])
-            .output()
-            .ok()?,
-        Backend::Keyutils if have("keyctl") => StdCommand::new("sh")
+        Backend::SecretService if have_tool("secret-tool", "libsecret-tools") => {
+            StdCommand::new("secret-tool")
+                .args(["lookup", "service", "segment-access", "username", profile])
+                .output()
+                .ok()?
+        }
+        Backend::Keyutils if have_tool("keyctl", "keyutils") => StdCommand::new("sh")
             .args([
                 "-c",
                 &format!(
@@ -136,7 +68,7 @@ fn the_session_uses_the_expected_store() {
 
 #[test]
 fn a_stored_token_is_read_back_by_another_process() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("readback");
     let secret = format!("tok-{profile}");
     let backend = keyring()
@@ -171,7 +103,7 @@ fn a_stored_token_is_read_back_by_another_process() {
 
 #[test]
 fn the_platform_tool_sees_the_entry_and_logout_removes_it() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("platform");
     let secret = format!("tok-{profile}");
     let backend = keyring()
@@ -215,11 +147,11 @@ fn the_platform_tool_sees_the_entry_and_logout_removes_it() {
 
 #[test]
 fn logout_all_removes_every_profile_of_the_config() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let a = unique_profile("all-a");
     let b = unique_profile("all-b");
     std::fs::write(
-        env.dir.path().join("config.toml"),
+        env.path().join("config.toml"),
         format!("default_profile = \"{a}\"\n[profiles.{a}]\nregion = \"us\"\n[profiles.{b}]\nregion = \"eu\"\n"),
     )
     .expect("config");
@@ -239,7 +171,7 @@ fn logout_all_removes_every_profile_of_the_config() {
 
 #[test]
 fn lookup_order_is_stdin_then_env_then_keyring() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("order");
     keyring()
         .set(&profile, &Token::new("from-keyring"))
@@ -269,10 +201,10 @@ fn lookup_order_is_stdin_then_env_then_keyring() {
 
 #[test]
 fn the_default_profile_of_the_config_is_used_without_a_flag() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("dflt");
     std::fs::write(
-        env.dir.path().join("config.toml"),
+        env.path().join("config.toml"),
         format!("default_profile = \"{profile}\"\n"),
     )
     .expect("config");
@@ -289,7 +221,7 @@ fn the_default_profile_of_the_config_is_used_without_a_flag() {
 
 #[test]
 fn a_missing_token_is_an_auth_error_that_says_what_to_do() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("missing");
     let out = env
         .cmd()
@@ -310,7 +242,7 @@ fn a_missing_token_is_an_auth_error_that_says_what_to_do() {
 
 #[test]
 fn a_keyring_token_never_shows_in_verbose_output() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("canary");
     let canary = format!("canary-7f3a9-DO-NOT-LEAK-{profile}");
     keyring()
@@ -365,7 +297,7 @@ fn a_keyring_token_never_shows_in_verbose_output() {
 
 #[test]
 fn login_stores_nothing_when_the_token_cannot_be_checked() {
-    let env = Env::new();
+    let env = ConfigDir::new();
     let profile = unique_profile("unchecked");
     let canary = "canary-7f3a9-DO-NOT-LEAK";
     let out = env
@@ -390,5 +322,5 @@ fn login_stores_nothing_when_the_token_cannot_be_checked() {
     assert!(!stderr.contains(canary) && !String::from_utf8_lossy(&out.stdout).contains(canary));
     assert!(keyring().get(&profile).expect("reads").is_none());
     assert!(!env.config_text().contains(canary));
-    assert!(!Path::new(&env.dir.path().join("config.toml")).exists());
+    assert!(!Path::new(&env.path().join("config.toml")).exists());
 }

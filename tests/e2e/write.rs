@@ -1,23 +1,24 @@
 //! End to end: grant, revoke, memberships and undo against a live emulator, with the emulator's
 //! state (read through its control endpoint) as the judge.
 
-mod common;
-
-use common::*;
+use predicates::prelude::*;
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 const ALAN: &str = "alan.turing@acme.example";
 
 #[test]
 fn revoke_one_of_three_sources_is_exact_and_undo_restores_it() {
     let emu = small();
-    let dir = temp_dir("revoke");
+    let tmp = temp_dir("revoke");
+    let dir = tmp.path();
     let before = state(&emu);
     let ios = source_id(&before, "iOS App");
     let alan_before = user_by_email(&before, ALAN).clone();
     assert_eq!(source_ids(&alan_before, "Source Admin").len(), 3);
 
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args([
             "revoke",
             "--to",
@@ -50,10 +51,7 @@ fn revoke_one_of_three_sources_is_exact_and_undo_restores_it() {
     }
     assert_eq!(before["groups"], after["groups"]);
 
-    writer(&emu, &dir)
-        .args(["undo", "--yes"])
-        .assert()
-        .success();
+    writer(&emu, dir).args(["undo", "--yes"]).assert().success();
     let restored = state(&emu);
     assert_eq!(
         serde_json::to_string(&restored["users"]).unwrap(),
@@ -65,9 +63,10 @@ fn revoke_one_of_three_sources_is_exact_and_undo_restores_it() {
 #[test]
 fn revoke_keeps_labels_and_other_roles() {
     let emu = small();
-    let dir = temp_dir("labels");
+    let tmp = temp_dir("labels");
+    let dir = tmp.path();
     // Katherine holds Source Read-only on workspace narrowed by environment=prod; give her two more.
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args([
             "grant",
             "--to",
@@ -83,7 +82,7 @@ fn revoke_keeps_labels_and_other_roles() {
         .assert()
         .success();
     let before = state(&emu);
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args([
             "revoke",
             "--to",
@@ -118,7 +117,8 @@ fn revoke_keeps_labels_and_other_roles() {
 #[test]
 fn grant_twice_is_a_noop_the_second_time() {
     let emu = small();
-    let dir = temp_dir("idem");
+    let tmp = temp_dir("idem");
+    let dir = tmp.path();
     let args = [
         "grant",
         "--to",
@@ -129,10 +129,10 @@ fn grant_twice_is_a_noop_the_second_time() {
         "--format",
         "json",
     ];
-    let first: Value = serde_json::from_str(&stdout_of(writer(&emu, &dir).args(args))).unwrap();
+    let first: Value = serde_json::from_str(&stdout_of(writer(&emu, dir).args(args))).unwrap();
     assert_eq!(first[0]["status"], "applied");
     let s1 = state(&emu);
-    let second: Value = serde_json::from_str(&stdout_of(writer(&emu, &dir).args(args))).unwrap();
+    let second: Value = serde_json::from_str(&stdout_of(writer(&emu, dir).args(args))).unwrap();
     assert_eq!(second[0]["status"], "noop");
     assert_eq!(s1["users"], state(&emu)["users"]);
     assert_eq!(
@@ -145,8 +145,9 @@ fn grant_twice_is_a_noop_the_second_time() {
 #[test]
 fn revoking_what_comes_through_a_group_names_the_group() {
     let emu = small();
-    let dir = temp_dir("via");
-    let out = writer(&emu, &dir)
+    let tmp = temp_dir("via");
+    let dir = tmp.path();
+    let out = writer(&emu, dir)
         .args([
             "revoke",
             "--to",
@@ -172,7 +173,8 @@ fn revoking_what_comes_through_a_group_names_the_group() {
 #[test]
 fn memberships_add_and_remove_through_the_group_endpoints() {
     let emu = small();
-    let dir = temp_dir("members");
+    let tmp = temp_dir("members");
+    let dir = tmp.path();
     let gid = |st: &Value, name: &str| {
         st["groups"]
             .as_array()
@@ -183,7 +185,7 @@ fn memberships_add_and_remove_through_the_group_endpoints() {
             .clone()
     };
     let alan_id = user_by_email(&state(&emu), ALAN)["id"].clone();
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args(["grant", "--to", ALAN, "--group", "Security", "--yes"])
         .assert()
         .success();
@@ -193,7 +195,7 @@ fn memberships_add_and_remove_through_the_group_endpoints() {
             .unwrap()
             .contains(&alan_id)
     );
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args(["revoke", "--to", ALAN, "--group", "Security", "--yes"])
         .assert()
         .success();
@@ -209,7 +211,7 @@ fn memberships_add_and_remove_through_the_group_endpoints() {
         Some(1)
     );
     // Invites too.
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args([
             "grant",
             "--to",
@@ -232,8 +234,9 @@ fn memberships_add_and_remove_through_the_group_endpoints() {
 #[test]
 fn without_a_terminal_or_yes_nothing_is_written() {
     let emu = small();
-    let dir = temp_dir("tty");
-    writer(&emu, &dir)
+    let tmp = temp_dir("tty");
+    let dir = tmp.path();
+    writer(&emu, dir)
         .args([
             "revoke",
             "--to",
@@ -246,7 +249,7 @@ fn without_a_terminal_or_yes_nothing_is_written() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--yes").and(predicates::str::contains("--dry-run")));
-    let out = stdout_of(writer(&emu, &dir).args([
+    let out = stdout_of(writer(&emu, dir).args([
         "revoke",
         "--to",
         ALAN,
@@ -260,12 +263,11 @@ fn without_a_terminal_or_yes_nothing_is_written() {
     assert_eq!(write_requests(&emu), 0);
 }
 
-use predicates::prelude::*;
-
 #[test]
 fn bad_input_is_one_line_and_writes_nothing() {
     let emu = small();
-    let dir = temp_dir("bad");
+    let tmp = temp_dir("bad");
+    let dir = tmp.path();
     let cases: [(&[&str], i32, &str); 4] = [
         (
             &["grant", "--to", ALAN, "--role", "Chief Wizard", "--yes"],
@@ -314,7 +316,7 @@ fn bad_input_is_one_line_and_writes_nothing() {
         ),
     ];
     for (args, code, msg) in cases {
-        let out = writer(&emu, &dir).args(args).output().unwrap();
+        let out = writer(&emu, dir).args(args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
         assert!(
@@ -329,7 +331,8 @@ fn bad_input_is_one_line_and_writes_nothing() {
 #[test]
 fn a_change_between_read_and_write_is_kept() {
     let emu = small();
-    let dir = temp_dir("race");
+    let tmp = temp_dir("race");
+    let dir = tmp.path();
     let st = state(&emu);
     let alan_id = user_by_email(&st, ALAN)["id"].as_str().unwrap().to_string();
     let role = st["roles"]
@@ -346,7 +349,7 @@ fn a_change_between_read_and_write_is_kept() {
         json!({"userId": alan_id, "afterGets": 1,
                "addPermissions": [{"roleId": role, "resources": [{"id": ws, "type": "WORKSPACE"}]}]}),
     );
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args([
             "revoke",
             "--to",
@@ -359,7 +362,7 @@ fn a_change_between_read_and_write_is_kept() {
         ])
         .assert()
         .success();
-    let hooks: Value = reqwest::blocking_get(&format!("{}/_emulator/hooks", emu.url()));
+    let hooks: Value = get_json(&format!("{}/_emulator/hooks", emu.url()));
     assert_eq!(hooks, json!([]), "the hook fired");
     let after = state(&emu);
     let alan = user_by_email(&after, ALAN);
@@ -371,20 +374,11 @@ fn a_change_between_read_and_write_is_kept() {
     assert_eq!(source_ids(alan, "Source Admin").len(), 2);
 }
 
-mod reqwest {
-    pub fn blocking_get(url: &str) -> serde_json::Value {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async { ::reqwest::get(url).await.unwrap().json().await.unwrap() })
-    }
-}
-
 #[test]
 fn revoking_without_the_labels_a_binding_has_names_them() {
     let emu = small();
-    let dir = temp_dir("labels-hint");
+    let tmp = temp_dir("labels-hint");
+    let dir = tmp.path();
     let st = state(&emu);
     // Someone holding a label-narrowed workspace binding directly.
     let (user, role, labels) = st["users"]
@@ -402,7 +396,7 @@ fn revoking_without_the_labels_a_binding_has_names_them() {
         })
         .expect("the seed has a label-narrowed binding");
     let writes = write_requests(&emu);
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args([
             "revoke",
             "--to",

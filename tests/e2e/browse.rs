@@ -1,50 +1,68 @@
 //! End to end: `browse` and the prompts of `grant`, driven in a real pseudo-terminal (tmux)
 //! against a live emulator, with the emulator's state as the judge.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::*;
 use segment_access::emulator::BlockingEmulator;
 use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::*;
 
 const ALAN: &str = "alan.turing@acme.example";
 
-/// The binary running in a detached tmux session on its own server socket, so tests never
-/// touch a person's tmux and can run in parallel.
+/// The binary running in a detached tmux session on its own server socket (in the test's
+/// temp dir), so tests never touch a person's tmux and can run in parallel.
 struct Screen {
-    socket: String,
-    dir: PathBuf,
+    socket: PathBuf,
+    dir: TempDir,
 }
 
+/// How long a screen may take to show what a test waits for.
+const SCREEN_WAIT: Duration = Duration::from_secs(30);
+
 impl Screen {
-    /// Starts `segment-access <args>` against `emu` in a 160x50 terminal.
+    /// Starts `segment-access <args>` against `emu` in a 160x50 terminal; `None` (the test
+    /// skips) only outside CI when tmux is missing: in CI that fails the test.
     fn start(emu: &BlockingEmulator, name: &str, args: &str) -> Option<Screen> {
-        if Process::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux is not installed; skipping (scripts/test.sh installs it)");
+        if !have_tool("tmux", "tmux") {
             return None;
         }
         let dir = temp_dir(name);
-        let bin = assert_cmd::cargo::cargo_bin("segment-access");
-        let script = dir.join("run.sh");
-        // The exit code is printed and the pane kept, so a test can read both.
+        let script = dir.path().join("run.sh");
+        // The exit code is printed, and the pane stays after the program ends
+        // (remain-on-exit), so a test can read both.
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{state}' NO_COLOR=1 TERM=xterm\n'{bin}' {args}\necho \"EXITED $?\"\nsleep 600\n",
+                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{state}' NO_COLOR=1 TERM=xterm\n'{bin}' {args}\necho \"EXITED $?\"\n",
                 url = emu.url(),
-                state = dir.display(),
-                bin = bin.display(),
+                state = dir.path().display(),
+                bin = BIN,
             ),
         )
         .expect("script");
-        let socket = format!("sa-browse-{name}-{}", std::process::id());
+        let config = dir.path().join("tmux.conf");
+        std::fs::write(&config, "set-option -g remain-on-exit on\n").expect("tmux.conf");
+        let socket = dir.path().join("tmux.sock");
         let status = Process::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d"])
-            .args(["-x", "160", "-y", "50", "-s", "t", "sh"])
+            .arg("-S")
+            .arg(&socket)
+            .arg("-f")
+            .arg(&config)
+            .args([
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "50",
+                "-s",
+                "t",
+                "sh",
+            ])
             .arg(&script)
             .status()
             .expect("tmux runs");
@@ -52,45 +70,44 @@ impl Screen {
         Some(Screen { socket, dir })
     }
 
+    fn tmux(&self) -> Process {
+        let mut c = Process::new("tmux");
+        c.arg("-S").arg(&self.socket);
+        c
+    }
+
     fn text(&self) -> String {
-        let out = Process::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-S", "-500"])
-            .args(["-t", "t"])
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-J", "-S", "-500", "-t", "t"])
             .output()
             .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// Waits until the screen shows `what`, failing with the screen after 30 s.
+    /// Waits until the screen shows `what`, failing with the screen after `SCREEN_WAIT`.
     fn wait_for(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let t = self.text();
-            if t.contains(what) {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what:?}; screen:\n{t}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut screen = String::new();
+        let shown = wait_until(SCREEN_WAIT, || {
+            screen = self.text();
+            screen.contains(what)
+        });
+        assert!(shown, "timed out waiting for {what:?}; screen:\n{screen}");
+        screen
     }
 
     /// Waits until the screen has `what` more often than it had before.
     fn wait_for_more(&self, what: &str, before: usize) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let t = self.text();
-            if t.matches(what).count() > before {
-                return t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for another {what:?}; screen:\n{t}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut screen = String::new();
+        let shown = wait_until(SCREEN_WAIT, || {
+            screen = self.text();
+            screen.matches(what).count() > before
+        });
+        assert!(
+            shown,
+            "timed out waiting for another {what:?}; screen:\n{screen}"
+        );
+        screen
     }
 
     fn count(&self, what: &str) -> usize {
@@ -98,8 +115,9 @@ impl Screen {
     }
 
     fn keys(&self, keys: &[&str]) {
-        let status = Process::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t"])
+        let status = self
+            .tmux()
+            .args(["send-keys", "-t", "t"])
             .args(keys)
             .status()
             .expect("send-keys");
@@ -108,23 +126,22 @@ impl Screen {
 
     /// Types text literally (no key-name lookup).
     fn type_text(&self, text: &str) {
-        let status = Process::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "t", "-l", text])
+        let status = self
+            .tmux()
+            .args(["send-keys", "-t", "t", "-l", text])
             .status()
             .expect("send-keys");
         assert!(status.success());
     }
 
     fn state_dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 }
 
 impl Drop for Screen {
     fn drop(&mut self) {
-        let _ = Process::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
+        let _ = self.tmux().arg("kill-server").status();
     }
 }
 
@@ -276,8 +293,9 @@ fn grant_without_arguments_prompts_on_a_terminal() {
 #[test]
 fn browse_without_a_terminal_is_a_usage_error() {
     let emu = small();
-    let dir = temp_dir("browse-notty");
-    writer(&emu, &dir)
+    let tmp = temp_dir("browse-notty");
+    let dir = tmp.path();
+    writer(&emu, dir)
         .arg("browse")
         .assert()
         .code(2)
@@ -288,14 +306,15 @@ fn browse_without_a_terminal_is_a_usage_error() {
 #[test]
 fn missing_arguments_without_a_terminal_are_usage_errors_not_prompts() {
     let emu = small();
-    let dir = temp_dir("grant-notty");
+    let tmp = temp_dir("grant-notty");
+    let dir = tmp.path();
     for args in [
         vec!["grant", "--role", "Source Admin", "--yes"],
         vec!["grant", "--yes"],
         vec!["revoke", "--to", ALAN, "--yes"],
         vec!["revoke", "--dry-run"],
     ] {
-        writer(&emu, &dir)
+        writer(&emu, dir)
             .args(&args)
             .timeout(Duration::from_secs(30))
             .assert()

@@ -1,12 +1,11 @@
 //! End to end: the built binary against a live emulator on loopback. Expected answers come from
 //! the emulator's own state (its control endpoint), computed independently of the tool.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
 use serde_json::Value;
+
+use crate::support::*;
 
 fn grants_ndjson(emu: &segment_access::emulator::BlockingEmulator, extra: &[&str]) -> Vec<Value> {
     let mut args = vec!["list", "grants", "--format", "ndjson"];
@@ -545,7 +544,7 @@ fn demo_mode_needs_no_token_and_shows_the_sample_workspace() {
 #[test]
 fn token_never_appears_in_output_even_verbose() {
     let canary = "canary-token-5c1e-DO-NOT-PRINT";
-    let emu = common::start(segment_access::emulator::EmulatorConfig {
+    let emu = start(segment_access::emulator::EmulatorConfig {
         tokens: vec![segment_access::emulator::TokenSpec {
             token: canary.to_string(),
             level: segment_access::emulator::AccessLevel::Owner,

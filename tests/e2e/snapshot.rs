@@ -2,13 +2,13 @@
 //! back offline, compared and reported. Expected answers come from the live output and from the
 //! emulator's own state (its control endpoint), computed independently of the tool.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::time::Duration;
 
-use common::*;
 use serde_json::json;
+
+use crate::support::*;
 
 fn sync(emu: &segment_access::emulator::BlockingEmulator, out: &Path) {
     let o = bin(&emu.url(), OWNER)
@@ -16,16 +16,6 @@ fn sync(emu: &segment_access::emulator::BlockingEmulator, out: &Path) {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-}
-
-/// Exit code, stdout, stderr.
-fn run(c: &mut assert_cmd::Command) -> (Option<i32>, String, String) {
-    let o = c.output().unwrap();
-    (
-        o.status.code(),
-        String::from_utf8(o.stdout).unwrap(),
-        String::from_utf8(o.stderr).unwrap(),
-    )
 }
 
 /// A binary pointed at an address where nothing listens, with no valid token: anything it
@@ -37,7 +27,8 @@ fn offline() -> assert_cmd::Command {
 #[test]
 fn every_list_from_a_snapshot_equals_live() {
     let emu = small();
-    let dir = temp_dir("snap-list");
+    let tmp = temp_dir("snap-list");
+    let dir = tmp.path();
     let db = dir.join("a.db");
     // Fifty-odd live reads of the whole workspace would otherwise wait on the rate limit.
     configure(&emu, json!({"limits": {"general": 100000}}));
@@ -96,7 +87,8 @@ fn every_list_from_a_snapshot_equals_live() {
 #[test]
 fn snapshot_records_schema_meta_and_grants_but_never_the_token() {
     let emu = small();
-    let dir = temp_dir("snap-meta");
+    let tmp = temp_dir("snap-meta");
+    let dir = tmp.path();
     let db = dir.join("a.db");
     sync(&emu, &db);
     let st = state(&emu);
@@ -166,7 +158,8 @@ fn change_facts(out: &str, change: &str) -> BTreeSet<Fact> {
 #[test]
 fn diff_shows_exactly_the_changes_and_exits_1() {
     let emu = small();
-    let dir = temp_dir("snap-diff");
+    let tmp = temp_dir("snap-diff");
+    let dir = tmp.path();
     let a = dir.join("a.db");
     let b = dir.join("b.db");
     sync(&emu, &a);
@@ -198,8 +191,9 @@ fn diff_shows_exactly_the_changes_and_exits_1() {
                 .any(|m| m == &joiner["id"])
         })
         .unwrap();
-    let state_dir = temp_dir("snap-diff-journal");
-    let (code, _, err) = run(writer(&emu, &state_dir).args([
+    let state_tmp = temp_dir("snap-diff-journal");
+    let state_dir = state_tmp.path();
+    let (code, _, err) = run(writer(&emu, state_dir).args([
         "grant",
         "--to",
         joiner["email"].as_str().unwrap(),
@@ -294,21 +288,18 @@ fn diff_shows_exactly_the_changes_and_exits_1() {
     assert!(err.starts_with("error:"), "{err}");
 }
 
-fn binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_segment-access"))
-}
-
 #[test]
 fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     let emu = small();
-    let dir = temp_dir("snap-kill");
+    let tmp = temp_dir("snap-kill");
+    let dir = tmp.path();
     let old = dir.join("old.db");
     sync(&emu, &old);
     let old_bytes = std::fs::read(&old).unwrap();
     let fresh = dir.join("fresh.db");
     configure(&emu, json!({"latency": {"fixedMs": 1000}}));
     let spawn = |out: &Path| {
-        std::process::Command::new(binary())
+        std::process::Command::new(BIN)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", std::env::temp_dir())
@@ -320,11 +311,33 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
             .spawn()
             .unwrap()
     };
+    // A sync reads the group list, then the members of each group that has any, then the
+    // invites of each group: three dependent round trips of 1 s each. One sync asks once for
+    // the members of each such group (no faults, far below the rate limit: no retries), so
+    // more member reads than such groups means both syncs have their group list, and each
+    // still has at least two round trips (2 s) to go.
+    let groups_with_members = state(&emu)["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| !g["memberIds"].as_array().unwrap().is_empty())
+        .count() as u64;
+    assert!(groups_with_members > 0);
+    let member_reads = || {
+        stats(&emu)["byRoute"]["GET /groups/{userGroupId}/users"]
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = member_reads();
     let mut over_old = spawn(&old);
     let mut new_file = spawn(&fresh);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    // Both are still reading (at least three dependent round trips of 1 s each: the group
-    // list, then members, then invites of each group): the kill lands midway.
+    let both_past_the_group_list = || member_reads() - before > groups_with_members;
+    assert!(
+        wait_until(Duration::from_secs(60), both_past_the_group_list),
+        "both syncs reach the member reads: {}",
+        stats(&emu)
+    );
+    // Both are still reading: the kill lands midway.
     assert!(over_old.try_wait().unwrap().is_none());
     assert!(new_file.try_wait().unwrap().is_none());
     over_old.kill().unwrap();
@@ -339,7 +352,7 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
     assert!(!fresh.exists(), "no snapshot from an interrupted sync");
     // What is left in the directory is the old snapshot and, at most, temporary files that
     // never pass for a snapshot.
-    for e in std::fs::read_dir(&dir).unwrap() {
+    for e in std::fs::read_dir(dir).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
         assert!(name == "old.db" || name.contains(".tmp-"), "{name}");
     }
@@ -352,7 +365,8 @@ fn a_killed_sync_leaves_no_snapshot_and_the_old_one_untouched() {
 #[test]
 fn report_lists_every_person_with_effective_roles_and_their_source() {
     let emu = small();
-    let dir = temp_dir("snap-report");
+    let tmp = temp_dir("snap-report");
+    let dir = tmp.path();
     let db = dir.join("a.db");
     sync(&emu, &db);
     let st = state(&emu);
@@ -439,7 +453,8 @@ fn report_lists_every_person_with_effective_roles_and_their_source() {
 #[test]
 fn sync_refuses_a_missing_directory_before_reading_anything() {
     let emu = small();
-    let dir = temp_dir("snap-nodir");
+    let tmp = temp_dir("snap-nodir");
+    let dir = tmp.path();
     let target = dir.join("no").join("such").join("a.db");
     let (code, out, err) =
         run(bin(&emu.url(), OWNER).args(["sync", "--out", target.to_str().unwrap()]));

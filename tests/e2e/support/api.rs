@@ -1,19 +1,16 @@
-//! Shared helpers for the emulator's integration tests: a running emulator and a thin client
-//! that returns status, headers and the decoded JSON body.
-#![allow(dead_code)]
+//! For the tests that speak HTTP to the emulator themselves (async): a running emulator and a
+//! thin client that returns status, headers and the decoded JSON body.
 
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method, StatusCode};
-use segment_access::emulator::{
-    DEFAULT_MEMBER_TOKEN, DEFAULT_OWNER_TOKEN, EmulatorConfig, RunningEmulator, start,
-};
+use segment_access::emulator::{EmulatorConfig, RunningEmulator, start};
 use serde_json::Value;
 
-pub const OWNER: &str = DEFAULT_OWNER_TOKEN;
-pub const MEMBER: &str = DEFAULT_MEMBER_TOKEN;
+pub use super::{MEMBER, OWNER};
 
 pub struct Emu {
-    pub running: RunningEmulator,
+    /// Held, not read: the emulator serves for as long as the `Emu` lives.
+    _running: RunningEmulator,
     pub url: String,
     pub client: Client,
 }
@@ -44,7 +41,7 @@ pub async fn emu(config: EmulatorConfig) -> Emu {
         .expect("emulator starts");
     let url = running.url();
     Emu {
-        running,
+        _running: running,
         url,
         client: {
             segment_access::segment::tls::install_provider();

@@ -2,50 +2,19 @@
 //! separate process of the binary reads it back from the OS keyring and lists users.
 //! Run inside a keyring session (scripts/test.sh).
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use assert_cmd::Command;
 use segment_access::auth::Keyring;
-use segment_access::emulator::{self, EmulatorConfig};
+use segment_access::emulator;
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn unique_profile(what: &str) -> String {
-    format!(
-        "e2e-{what}-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn config_dir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "segment-access-e2e-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn cmd(dir: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("segment-access").expect("binary built");
-    c.env("SEGMENT_ACCESS_CONFIG_DIR", dir)
-        .env_remove("SEGMENT_TOKEN")
-        .env_remove("SEGMENT_PROFILE")
-        .env_remove("SEGMENT_API_URL")
-        .env_remove("SEGMENT_REGION")
-        .timeout(std::time::Duration::from_secs(90));
-    c
-}
+use crate::support::{ConfigDir, small, unique_profile};
 
 #[test]
 fn login_then_another_process_lists_users_with_the_stored_token() {
-    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
-    let dir = config_dir();
-    let profile = unique_profile("login");
+    let emu = small();
+    let env = ConfigDir::new();
+    let profile = unique_profile("e2e-login");
 
-    let out = cmd(&dir)
+    let out = env
+        .cmd()
         .args([
             "auth",
             "login",
@@ -68,11 +37,12 @@ fn login_then_another_process_lists_users_with_the_stored_token() {
     assert!(!stderr.contains(emulator::DEFAULT_OWNER_TOKEN));
 
     // The profile remembered the URL, so no --api-url is needed from here on.
-    let config = std::fs::read_to_string(dir.join("config.toml")).expect("config written");
+    let config = std::fs::read_to_string(env.path().join("config.toml")).expect("config written");
     assert!(config.contains(&emu.url()), "{config}");
     assert!(!config.contains(emulator::DEFAULT_OWNER_TOKEN));
 
-    let out = cmd(&dir)
+    let out = env
+        .cmd()
         .args(["--profile", &profile, "--format", "json", "list", "users"])
         .output()
         .expect("runs");
@@ -84,7 +54,8 @@ fn login_then_another_process_lists_users_with_the_stored_token() {
     let users: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(users.as_array().is_some_and(|u| !u.is_empty()), "{users}");
 
-    let out = cmd(&dir)
+    let out = env
+        .cmd()
         .args(["--profile", &profile, "--format", "json", "auth", "status"])
         .output()
         .expect("runs");
@@ -102,7 +73,7 @@ fn login_then_another_process_lists_users_with_the_stored_token() {
             .is_some_and(|s| s.starts_with("keyring"))
     );
 
-    cmd(&dir)
+    env.cmd()
         .args(["auth", "logout", "--profile", &profile])
         .assert()
         .success();
@@ -113,19 +84,19 @@ fn login_then_another_process_lists_users_with_the_stored_token() {
             .expect("reads")
             .is_none()
     );
-    cmd(&dir)
+    env.cmd()
         .args(["--profile", &profile, "list", "users"])
         .assert()
         .code(4);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_member_token_is_stored_with_a_warning() {
-    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
-    let dir = config_dir();
-    let profile = unique_profile("member");
-    let out = cmd(&dir)
+    let emu = small();
+    let env = ConfigDir::new();
+    let profile = unique_profile("e2e-member");
+    let out = env
+        .cmd()
         .args([
             "auth",
             "login",
@@ -143,16 +114,16 @@ fn a_member_token_is_stored_with_a_warning() {
     assert!(stderr.contains("Workspace Member"), "{stderr}");
     assert!(!stderr.contains(emulator::DEFAULT_MEMBER_TOKEN));
     let _ = Keyring::open().expect("keyring").delete(&profile);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_rejected_token_is_not_stored() {
-    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
-    let dir = config_dir();
-    let profile = unique_profile("rejected");
+    let emu = small();
+    let env = ConfigDir::new();
+    let profile = unique_profile("e2e-rejected");
     let canary = "canary-7f3a9-DO-NOT-LEAK";
-    let out = cmd(&dir)
+    let out = env
+        .cmd()
         .args([
             "-vv",
             "auth",
@@ -181,16 +152,15 @@ fn a_rejected_token_is_not_stored() {
             .expect("reads")
             .is_none()
     );
-    assert!(!dir.join("config.toml").exists());
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!env.path().join("config.toml").exists());
 }
 
 #[test]
 fn a_profiles_format_is_the_default_and_flags_override_it() {
-    let emu = emulator::spawn_blocking(EmulatorConfig::default()).expect("emulator");
-    let dir = config_dir();
+    let emu = small();
+    let env = ConfigDir::new();
     std::fs::write(
-        dir.join("config.toml"),
+        env.path().join("config.toml"),
         format!(
             "default_profile = \"fmt\"\n\n[profiles.fmt]\napi_url = \"{}\"\nformat = \"ndjson\"\n",
             emu.url()
@@ -198,7 +168,8 @@ fn a_profiles_format_is_the_default_and_flags_override_it() {
     )
     .expect("config written");
     let run = |args: &[&str]| {
-        let out = cmd(&dir)
+        let out = env
+            .cmd()
             .env("SEGMENT_TOKEN", emulator::DEFAULT_OWNER_TOKEN)
             .args(args)
             .output()
@@ -222,11 +193,12 @@ fn a_profiles_format_is_the_default_and_flags_override_it() {
     assert!(serde_json::from_str::<Vec<serde_json::Value>>(&json).is_ok());
 
     std::fs::write(
-        dir.join("config.toml"),
+        env.path().join("config.toml"),
         "default_profile = \"fmt\"\n\n[profiles.fmt]\nformat = \"yaml\"\n",
     )
     .expect("config written");
-    let out = cmd(&dir)
+    let out = env
+        .cmd()
         .env("SEGMENT_TOKEN", emulator::DEFAULT_OWNER_TOKEN)
         .args(["--demo", "list", "roles"])
         .output()

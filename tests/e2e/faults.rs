@@ -2,12 +2,11 @@
 //! the large workspace still returns exactly the emulator's grant set, and pacing keeps 429s
 //! rare.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
 use segment_access::emulator::{EmulatorConfig, FaultKind, Faults, RateLimits, Seed};
+
+use crate::support::*;
 
 #[test]
 fn full_audit_survives_faults_and_a_tight_rate_limit() {

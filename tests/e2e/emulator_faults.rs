@@ -1,15 +1,14 @@
 //! Fault injection and latency knobs.
 
-mod emulator_support;
-
 use std::time::{Duration, Instant};
 
-use emulator_support::*;
 use reqwest::Method;
 use segment_access::emulator::{
     EmulatorConfig, FaultKind, FaultScope, Faults, Latency, spawn_blocking,
 };
 use serde_json::json;
+
+use crate::support::api::*;
 
 fn faulty(kinds: Vec<FaultKind>, rate: f64, rng_seed: u64) -> EmulatorConfig {
     EmulatorConfig {

@@ -1,33 +1,14 @@
 //! The tool among its neighbours: shell completions, man pages, the environment topic, colour
 //! conventions and the version string, all checked on the built binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 
-use assert_cmd::Command;
 use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use segment_access::cli::Cli;
 
-/// The binary with a clean environment: no colour or config hints leak in from the caller.
-fn bin() -> Command {
-    let mut c = Command::cargo_bin("segment-access").expect("binary built");
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir());
-    c
-}
-
-fn stdout(c: &mut Command) -> String {
-    let out = c.output().expect("binary runs");
-    assert!(
-        out.status.success(),
-        "exit {:?}; stderr: {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
+use crate::support::{BIN, clean_bin, stdout_of, temp_dir};
 
 /// Every visible command below the root, as its path of names: ["list", "grants"], ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -51,12 +32,6 @@ fn find<'a>(root: &'a clap::Command, path: &[String]) -> &'a clap::Command {
     })
 }
 
-fn unique_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("segment-access-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
-}
-
 #[test]
 fn completions_name_every_command_and_global_flag_in_every_shell() {
     let paths = command_paths();
@@ -77,7 +52,7 @@ fn completions_name_every_command_and_global_flag_in_every_shell() {
             .expect("named")
             .get_name()
             .to_string();
-        let script = stdout(bin().args(["completions", &name]));
+        let script = stdout_of(clean_bin().args(["completions", &name]));
         assert!(script.len() > 1000, "{name}: {} bytes", script.len());
         for path in &paths {
             let leaf = path.last().expect("non-empty path");
@@ -93,7 +68,7 @@ fn completions_name_every_command_and_global_flag_in_every_shell() {
         }
     }
     // The fixed values of --color are offered, not just the flag.
-    let bash = stdout(bin().args(["completions", "bash"]));
+    let bash = stdout_of(clean_bin().args(["completions", "bash"]));
     assert!(
         bash.contains("auto always never"),
         "bash offers --color values"
@@ -102,7 +77,7 @@ fn completions_name_every_command_and_global_flag_in_every_shell() {
 
 #[test]
 fn completions_reject_an_unknown_shell() {
-    bin()
+    clean_bin()
         .args(["completions", "tcsh"])
         .assert()
         .code(2)
@@ -131,9 +106,11 @@ fn squash(s: &str) -> String {
 
 #[test]
 fn man_writes_a_page_per_command_that_renders_cleanly() {
-    let dir = unique_dir("man");
-    let home = unique_dir("man-home");
-    let out = bin()
+    let tmp = temp_dir("man");
+    // Neither exists yet: `man --out` creates its directory, and HOME is only a path.
+    let dir = tmp.path().join("pages");
+    let home = tmp.path().join("home");
+    let out = clean_bin()
         .env("HOME", &home)
         .args(["man", "--out"])
         .arg(&dir)
@@ -179,25 +156,22 @@ fn man_writes_a_page_per_command_that_renders_cleanly() {
         !env_page.contains(&*home.to_string_lossy()),
         "no local home path"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn man_without_out_prints_the_top_page() {
-    let page = stdout(bin().arg("man"));
+    let page = stdout_of(clean_bin().arg("man"));
     assert!(
         page.contains(".TH segment-access 1"),
         "{}",
         &page[..page.len().min(300)]
     );
-    let dir = unique_dir("man-stdout");
-    std::fs::create_dir_all(&dir).expect("tmp");
-    let file = dir.join("segment-access.1");
+    let tmp = temp_dir("man-stdout");
+    let file = tmp.path().join("segment-access.1");
     std::fs::write(&file, &page).expect("write");
     let text = groff(&file).unwrap_or_else(|e| panic!("groff says {e}"));
     assert!(squash(&text).contains("Audit and change who has access to a Segment workspace"));
     assert!(text.contains("completions"), "subcommands listed");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -233,9 +207,8 @@ fn every_command_has_a_summary_and_examples() {
 
 /// Runs `args` on a pseudo-terminal (util-linux `script`), so stdout and stderr are TTYs.
 fn on_pty(envs: &[(&str, &str)], args: &str) -> String {
-    let exe = assert_cmd::cargo::cargo_bin("segment-access");
     // The pty starts 0 columns wide; give it a real width so tables lay out normally.
-    let line = format!("stty cols 120 rows 40; exec '{}' {args}", exe.display());
+    let line = format!("stty cols 120 rows 40; exec '{BIN}' {args}");
     let mut c = Process::new("script");
     c.args(["-qfec", &line, "/dev/null"])
         .env_clear()
@@ -279,11 +252,11 @@ fn no_color_keeps_a_terminal_plain() {
 #[test]
 fn colour_can_be_forced_into_a_pipe() {
     let run = |envs: &[(&str, &str)], args: &[&str]| {
-        let mut c = bin();
+        let mut c = clean_bin();
         for (k, v) in envs {
             c.env(k, v);
         }
-        let out = stdout(c.args(args));
+        let out = stdout_of(c.args(args));
         assert!(out.contains("ada.lovelace@acme.example"), "{args:?}: {out}");
         out
     };
@@ -327,7 +300,7 @@ fn colour_can_be_forced_into_a_pipe() {
 
 #[test]
 fn version_names_the_commit() {
-    let out = stdout(bin().arg("--version"));
+    let out = stdout_of(clean_bin().arg("--version"));
     let line = out.trim();
     let rest = line
         .strip_prefix(&format!("segment-access {} (", env!("CARGO_PKG_VERSION")))
@@ -381,8 +354,8 @@ fn variables_in_sources() -> Vec<String> {
 
 #[test]
 fn help_environment_lists_every_variable_read() {
-    let topic = stdout(bin().args(["help", "environment"]));
-    let command = stdout(bin().arg("environment"));
+    let topic = stdout_of(clean_bin().args(["help", "environment"]));
+    let command = stdout_of(clean_bin().arg("environment"));
     let mut names: Vec<String> = [
         "SEGMENT_TOKEN",
         "SEGMENT_PROFILE",
@@ -412,13 +385,15 @@ fn help_environment_lists_every_variable_read() {
 #[cfg(target_os = "linux")]
 #[test]
 fn environment_shows_this_machines_paths() {
-    let home = unique_dir("env-home");
-    let out = stdout(bin().env("HOME", &home).arg("environment"));
+    let tmp = temp_dir("env-home");
+    // A HOME of its own, which need not exist.
+    let home = tmp.path().join("home");
+    let out = stdout_of(clean_bin().env("HOME", &home).arg("environment"));
     let config = home.join(".config/segment-access/config.toml");
     assert!(out.contains(&*config.to_string_lossy()), "{out}");
     assert!(out.contains(&*home.join(".local/state/segment-access").to_string_lossy()));
-    let out = stdout(
-        bin()
+    let out = stdout_of(
+        clean_bin()
             .env("HOME", &home)
             .env("XDG_CONFIG_HOME", "/xdg/conf")
             .arg("environment"),
@@ -427,8 +402,8 @@ fn environment_shows_this_machines_paths() {
         out.contains("/xdg/conf/segment-access/config.toml"),
         "{out}"
     );
-    let out = stdout(
-        bin()
+    let out = stdout_of(
+        clean_bin()
             .env("HOME", &home)
             .env("SEGMENT_ACCESS_CONFIG_DIR", "/elsewhere")
             .args(["help", "environment"]),
@@ -438,8 +413,8 @@ fn environment_shows_this_machines_paths() {
 
 #[test]
 fn profile_names_complete_dynamically() {
-    let dir = std::env::temp_dir().join(format!("sa-complete-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = temp_dir("complete");
+    let dir = tmp.path();
     std::fs::write(
         dir.join("config.toml"),
         "default_profile = \"prod\"\n[profiles.prod]\nregion = \"us\"\n[profiles.eu-prod]\nregion = \"eu\"\n",
@@ -447,8 +422,8 @@ fn profile_names_complete_dynamically() {
     .unwrap();
     // The fish protocol is the simplest to drive: the words after `--`, the last one being
     // completed, one candidate per output line.
-    let out = bin()
-        .env("SEGMENT_ACCESS_CONFIG_DIR", &dir)
+    let out = clean_bin()
+        .env("SEGMENT_ACCESS_CONFIG_DIR", dir)
         .env("COMPLETE", "fish")
         .args(["--", "segment-access", "--profile", ""])
         .output()
@@ -462,14 +437,14 @@ fn profile_names_complete_dynamically() {
     assert_eq!(got, ["eu-prod", "prod"]);
 
     // Subcommands complete the same way, and the bash registration script calls the binary.
-    let out = bin()
+    let out = clean_bin()
         .env("COMPLETE", "fish")
         .args(["--", "segment-access", "list", "gr"])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("grants") && text.contains("groups"), "{text}");
-    let out = bin().env("COMPLETE", "bash").output().unwrap();
+    let out = clean_bin().env("COMPLETE", "bash").output().unwrap();
     let script = String::from_utf8(out.stdout).unwrap();
     assert!(
         script.contains("segment-access") && script.contains("complete"),

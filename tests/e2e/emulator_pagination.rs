@@ -1,11 +1,10 @@
 //! Pagination walks and query parsing.
 
-mod emulator_support;
-
 use std::collections::HashSet;
 
-use emulator_support::*;
 use segment_access::emulator::{EmulatorConfig, RateLimits, Seed};
+
+use crate::support::api::*;
 
 async fn walk_brackets(e: &Emu, path: &str, key: &str, count: usize) -> Vec<serde_json::Value> {
     let mut items = Vec::new();

@@ -2,75 +2,32 @@
 //! recognisable token must never show in output, errors or the config file.
 //! None of these store a token, so they need no keyring session.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-
-use assert_cmd::Command;
 use serde_json::Value;
 
-static NEXT: AtomicU32 = AtomicU32::new(0);
+use crate::support::ConfigDir;
+
 const CANARY: &str = "canary-7f3a9-DO-NOT-LEAK";
 
-struct Env {
-    dir: PathBuf,
-}
-
-impl Env {
-    fn new(config: &str) -> Env {
-        let dir = std::env::temp_dir().join(format!(
-            "segment-access-prof-{}-{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        if !config.is_empty() {
-            std::fs::write(dir.join("config.toml"), config).expect("config");
-        }
-        Env { dir }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("segment-access").expect("binary built");
-        c.env("SEGMENT_ACCESS_CONFIG_DIR", &self.dir)
-            .env_remove("SEGMENT_TOKEN")
-            .env_remove("SEGMENT_PROFILE")
-            .env_remove("SEGMENT_API_URL")
-            .env_remove("SEGMENT_REGION")
-            .timeout(std::time::Duration::from_secs(90));
-        c
-    }
-
-    fn config_text(&self) -> String {
-        std::fs::read_to_string(self.dir.join("config.toml")).unwrap_or_default()
-    }
-
-    /// The active profile's row of `auth status --format json`; SEGMENT_TOKEN points at a port
-    /// nothing listens on, so no keyring is asked and the check fails fast.
-    fn active_status(&self, args: &[&str]) -> Value {
-        let out = self
-            .cmd()
-            .env("SEGMENT_TOKEN", CANARY)
-            .args(["--timeout", "2", "--format", "json"])
-            .args(args)
-            .args(["auth", "status"])
-            .output()
-            .expect("runs");
-        let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "status printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        rows.as_array()
-            .and_then(|r| r.iter().find(|row| row["active"] == true).cloned())
-            .expect("an active row")
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The active profile's row of `auth status --format json`; SEGMENT_TOKEN points at a port
+/// nothing listens on, so no keyring is asked and the check fails fast.
+fn active_status(env: &ConfigDir, args: &[&str]) -> Value {
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", CANARY)
+        .args(["--timeout", "2", "--format", "json"])
+        .args(args)
+        .args(["auth", "status"])
+        .output()
+        .expect("runs");
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "status printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    rows.as_array()
+        .and_then(|r| r.iter().find(|row| row["active"] == true).cloned())
+        .expect("an active row")
 }
 
 const EU: &str = "https://eu1.api.segmentapis.com";
@@ -78,35 +35,41 @@ const US: &str = "https://api.segmentapis.com";
 
 #[test]
 fn api_url_follows_flag_then_profile_url_then_region() {
-    let env = Env::new(
+    let env = ConfigDir::with_config(
         "default_profile = \"eu\"\n\
          [profiles.eu]\nregion = \"eu\"\n\
          [profiles.proxy]\nregion = \"eu\"\napi_url = \"http://127.0.0.1:9\"\n\
          [profiles.plain]\n",
     );
     // The default profile's region.
-    assert_eq!(env.active_status(&[])["api_url"], EU);
-    assert_eq!(env.active_status(&[])["profile"], "eu");
+    assert_eq!(active_status(&env, &[])["api_url"], EU);
+    assert_eq!(active_status(&env, &[])["profile"], "eu");
     // An explicit --region wins over the profile's region, even when it is the default value.
-    assert_eq!(env.active_status(&["--region", "us"])["api_url"], US);
+    assert_eq!(active_status(&env, &["--region", "us"])["api_url"], US);
     // A profile's own URL wins over its region and over --region.
     assert_eq!(
-        env.active_status(&["--profile", "proxy", "--region", "us"])["api_url"],
+        active_status(&env, &["--profile", "proxy", "--region", "us"])["api_url"],
         "http://127.0.0.1:9"
     );
     // --api-url wins over everything.
     assert_eq!(
-        env.active_status(&["--profile", "proxy", "--api-url", "http://127.0.0.1:10"])["api_url"],
+        active_status(
+            &env,
+            &["--profile", "proxy", "--api-url", "http://127.0.0.1:10"]
+        )["api_url"],
         "http://127.0.0.1:10"
     );
     // A profile without settings, and no profile at all, mean the US.
-    assert_eq!(env.active_status(&["--profile", "plain"])["api_url"], US);
-    assert_eq!(env.active_status(&["--profile", "nowhere"])["api_url"], US);
+    assert_eq!(active_status(&env, &["--profile", "plain"])["api_url"], US);
+    assert_eq!(
+        active_status(&env, &["--profile", "nowhere"])["api_url"],
+        US
+    );
 }
 
 #[test]
 fn status_reports_the_env_token_and_an_unreachable_server_without_the_token() {
-    let env = Env::new("");
+    let env = ConfigDir::new();
     let out = env
         .cmd()
         .env("SEGMENT_TOKEN", CANARY)
@@ -138,7 +101,7 @@ fn status_reports_the_env_token_and_an_unreachable_server_without_the_token() {
 
 #[test]
 fn the_canary_token_never_shows_anywhere() {
-    let env = Env::new("[profiles.default]\nregion = \"eu\"\n");
+    let env = ConfigDir::with_config("[profiles.default]\nregion = \"eu\"\n");
     let runs: Vec<(Vec<&str>, Option<&str>)> = vec![
         // Every URL is loopback or refused before sending: the canary never leaves the machine.
         (
@@ -219,7 +182,7 @@ fn the_canary_token_never_shows_anywhere() {
         "the config is still there: {config}"
     );
     assert!(!config.contains("DO-NOT-LEAK"));
-    for entry in std::fs::read_dir(&env.dir).expect("dir") {
+    for entry in std::fs::read_dir(env.path()).expect("dir") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
         assert!(!text.contains("DO-NOT-LEAK"));
     }
@@ -227,7 +190,7 @@ fn the_canary_token_never_shows_anywhere() {
 
 #[test]
 fn login_without_a_terminal_or_with_token_is_a_usage_error() {
-    let env = Env::new("");
+    let env = ConfigDir::new();
     let started = std::time::Instant::now();
     let out = env
         .cmd()
@@ -246,7 +209,7 @@ fn login_without_a_terminal_or_with_token_is_a_usage_error() {
 
 #[test]
 fn login_rejects_bad_input_before_reading_a_token() {
-    let env = Env::new("");
+    let env = ConfigDir::new();
     // An empty pipe.
     env.cmd()
         .args(["auth", "login", "--with-token"])
@@ -276,7 +239,7 @@ fn login_rejects_bad_input_before_reading_a_token() {
 
 #[test]
 fn a_broken_config_file_is_reported_with_its_path() {
-    let env = Env::new("profiles = 3\n");
+    let env = ConfigDir::with_config("profiles = 3\n");
     let out = env
         .cmd()
         .env("SEGMENT_TOKEN", CANARY)
@@ -291,7 +254,7 @@ fn a_broken_config_file_is_reported_with_its_path() {
 
 #[test]
 fn auth_refuses_demo_mode() {
-    Env::new("")
+    ConfigDir::new()
         .cmd()
         .args(["--demo", "auth", "status"])
         .assert()

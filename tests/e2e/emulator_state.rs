@@ -1,10 +1,9 @@
 //! State changes through Segment's endpoints, read back through Segment's endpoints.
 
-mod emulator_support;
-
-use emulator_support::*;
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use crate::support::api::*;
 
 fn perms_of(user: &Value) -> Vec<Value> {
     user["permissions"].as_array().cloned().unwrap_or_default()

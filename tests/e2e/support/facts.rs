@@ -1,85 +1,9 @@
-//! Shared helpers for end-to-end tests: a live emulator on loopback, the built binary pointed
-//! at it, and an independent reading of the emulator's state through its control endpoint.
-#![allow(dead_code)]
+//! The grant set, computed from the emulator's state independently of the tool, and the
+//! printed records reduced to the same facts so the two can be compared.
 
 use std::collections::BTreeSet;
 
-use assert_cmd::Command;
-use segment_access::emulator::{self, BlockingEmulator, EmulatorConfig};
 use serde_json::Value;
-
-pub const OWNER: &str = emulator::DEFAULT_OWNER_TOKEN;
-pub const MEMBER: &str = emulator::DEFAULT_MEMBER_TOKEN;
-
-pub fn start(config: EmulatorConfig) -> BlockingEmulator {
-    emulator::spawn_blocking(config).expect("emulator starts")
-}
-
-pub fn small() -> BlockingEmulator {
-    start(EmulatorConfig::default())
-}
-
-/// The binary, pointed at `url` with `token`, isolated from the caller's environment.
-pub fn bin(url: &str, token: &str) -> Command {
-    let mut c = Command::cargo_bin("segment-access").expect("binary built");
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir())
-        .env("SEGMENT_API_URL", url)
-        .env("SEGMENT_TOKEN", token)
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn http_json(method: reqwest::Method, url: &str, body: Option<Value>) -> Value {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        segment_access::segment::tls::install_provider();
-        let c = reqwest::Client::new();
-        let mut req = c.request(method, url);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.expect("control endpoint answers");
-        assert!(
-            resp.status().is_success(),
-            "control endpoint: {}",
-            resp.status()
-        );
-        resp.json::<Value>().await.expect("control endpoint JSON")
-    })
-}
-
-/// The emulator's whole state, read through its control endpoint (not through our client).
-pub fn state(emu: &BlockingEmulator) -> Value {
-    http_json(
-        reqwest::Method::GET,
-        &format!("{}/_emulator/state", emu.url()),
-        None,
-    )
-}
-
-pub fn stats(emu: &BlockingEmulator) -> Value {
-    http_json(
-        reqwest::Method::GET,
-        &format!("{}/_emulator/stats", emu.url()),
-        None,
-    )
-}
-
-pub fn stdout_of(c: &mut Command) -> String {
-    let out = c.output().expect("runs");
-    assert!(
-        out.status.success(),
-        "command failed ({:?}): {}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 stdout")
-}
 
 /// One grant, reduced to the facts that identify it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -222,27 +146,6 @@ pub fn parse_ndjson(s: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The binary for a write command: its journal in `state_dir`, nothing on a terminal.
-pub fn writer(emu: &BlockingEmulator, state_dir: &std::path::Path) -> Command {
-    let mut c = bin(&emu.url(), OWNER);
-    c.env("SEGMENT_ACCESS_STATE_DIR", state_dir);
-    c
-}
-
-/// A fresh directory under the system temp dir for one test's journal.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "sa-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
 /// A user from the emulator's state, by email.
 pub fn user_by_email<'a>(st: &'a Value, email: &str) -> &'a Value {
     st["users"]
@@ -251,41 +154,6 @@ pub fn user_by_email<'a>(st: &'a Value, email: &str) -> &'a Value {
         .iter()
         .find(|u| u["email"] == email)
         .unwrap_or_else(|| panic!("no user {email}"))
-}
-
-/// Requests that change something, from `/_emulator/stats`.
-pub fn write_requests(emu: &BlockingEmulator) -> u64 {
-    stats(emu)["byRoute"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(k, _)| !k.starts_with("GET "))
-        .map(|(_, v)| v.as_u64().unwrap())
-        .sum()
-}
-
-pub fn post_json(url: &str, body: Value) -> Value {
-    http_json(reqwest::Method::POST, url, Some(body))
-}
-
-/// Changes the emulator's knobs (latency, faults, limits) at run time.
-pub fn configure(emu: &BlockingEmulator, body: Value) {
-    http_json(
-        reqwest::Method::PATCH,
-        &format!("{}/_emulator/config", emu.url()),
-        Some(body),
-    );
-}
-
-pub fn put_json(url: &str, body: Value) -> Value {
-    http_json(reqwest::Method::PUT, url, Some(body))
-}
-
-/// The id of the newest journal entry in `state_dir`.
-pub fn last_entry_id(state_dir: &std::path::Path) -> String {
-    let text = std::fs::read_to_string(state_dir.join("journal.ndjson")).expect("journal");
-    let last: Value = serde_json::from_str(text.lines().last().expect("an entry")).expect("json");
-    last["id"].as_str().expect("id").to_string()
 }
 
 /// Ids of the resources a user's permissions of `role_name` are bound to.

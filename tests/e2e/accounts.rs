@@ -1,10 +1,9 @@
 //! End to end: invite, revoke-invite and remove-user against a live emulator, checked against
 //! the emulator's state.
 
-mod common;
-
-use common::*;
 use serde_json::Value;
+
+use crate::support::*;
 
 fn run_ok(c: &mut assert_cmd::Command) -> (String, String) {
     let out = c.output().expect("runs");
@@ -24,10 +23,11 @@ fn invite_of<'a>(st: &'a Value, email: &str) -> Option<&'a Value> {
 #[test]
 fn invite_with_a_role_then_undo_withdraws_it() {
     let emu = small();
-    let dir = temp_dir("invite");
+    let tmp = temp_dir("invite");
+    let dir = tmp.path();
     let st = state(&emu);
     let src = &st["sources"].as_array().unwrap()[0];
-    let (out, _) = run_ok(writer(&emu, &dir).args([
+    let (out, _) = run_ok(writer(&emu, dir).args([
         "invite",
         "dana@newco.example",
         "--role",
@@ -59,7 +59,7 @@ fn invite_with_a_role_then_undo_withdraws_it() {
     // Inviting again, or inviting a member, changes nothing.
     let member = st["users"][0]["email"].as_str().unwrap().to_string();
     let before = write_requests(&emu);
-    let (out, _) = run_ok(writer(&emu, &dir).args([
+    let (out, _) = run_ok(writer(&emu, dir).args([
         "invite",
         "dana@newco.example",
         &member,
@@ -77,14 +77,15 @@ fn invite_with_a_role_then_undo_withdraws_it() {
     );
     assert_eq!(write_requests(&emu), before, "no write for no-ops");
 
-    run_ok(writer(&emu, &dir).args(["undo", "--yes"]));
+    run_ok(writer(&emu, dir).args(["undo", "--yes"]));
     assert!(invite_of(&state(&emu), "dana@newco.example").is_none());
 }
 
 #[test]
 fn revoke_invite_leaves_groups_and_undo_restores_them() {
     let emu = small();
-    let dir = temp_dir("revoke-invite");
+    let tmp = temp_dir("revoke-invite");
+    let dir = tmp.path();
     let st = state(&emu);
     let g = st["groups"]
         .as_array()
@@ -95,7 +96,7 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
         .clone();
     let email = g["inviteEmails"][0].as_str().unwrap().to_string();
 
-    let (_, err) = run_ok(writer(&emu, &dir).args(["revoke-invite", &email, "--dry-run"]));
+    let (_, err) = run_ok(writer(&emu, dir).args(["revoke-invite", &email, "--dry-run"]));
     assert!(
         err.contains(&format!("leave group:{}", g["name"].as_str().unwrap())),
         "{err}"
@@ -105,7 +106,7 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
         "dry run changed nothing"
     );
 
-    run_ok(writer(&emu, &dir).args(["revoke-invite", &email, "--yes"]));
+    run_ok(writer(&emu, dir).args(["revoke-invite", &email, "--yes"]));
     let after = state(&emu);
     assert!(invite_of(&after, &email).is_none());
     let g_after = after["groups"]
@@ -122,7 +123,7 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
             .any(|e| e == email.as_str())
     );
 
-    run_ok(writer(&emu, &dir).args(["undo", "--yes"]));
+    run_ok(writer(&emu, dir).args(["undo", "--yes"]));
     let restored = state(&emu);
     assert!(invite_of(&restored, &email).is_some());
     let g_restored = restored["groups"]
@@ -140,7 +141,7 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
     );
 
     // Nothing pending for that email any more is a no-op, not an error.
-    let (out, _) = run_ok(writer(&emu, &dir).args([
+    let (out, _) = run_ok(writer(&emu, dir).args([
         "revoke-invite",
         "nobody@nowhere.example",
         "--yes",
@@ -154,7 +155,8 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
 #[test]
 fn remove_user_shows_what_they_lose_and_removes_exactly_them() {
     let emu = small();
-    let dir = temp_dir("remove-user");
+    let tmp = temp_dir("remove-user");
+    let dir = tmp.path();
     let st = state(&emu);
     // Someone in a group and with direct grants, so the preview has all kinds of loss.
     let expected = expected_facts(&st);
@@ -180,7 +182,7 @@ fn remove_user_shows_what_they_lose_and_removes_exactly_them() {
         .count();
 
     let before = write_requests(&emu);
-    let (_, err) = run_ok(writer(&emu, &dir).args(["remove-user", email, "--dry-run"]));
+    let (_, err) = run_ok(writer(&emu, dir).args(["remove-user", email, "--dry-run"]));
     assert!(err.contains(&format!("- remove {email}")), "{err}");
     let shown = err.lines().filter(|l| l.starts_with("    ")).count();
     assert_eq!(shown, losses, "every lost grant is shown: {err}");
@@ -188,14 +190,14 @@ fn remove_user_shows_what_they_lose_and_removes_exactly_them() {
     assert_eq!(write_requests(&emu), before);
 
     // Without a terminal and without --yes, nothing happens.
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args(["remove-user", email])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(write_requests(&emu), before);
 
-    run_ok(writer(&emu, &dir).args(["remove-user", email, "--yes"]));
+    run_ok(writer(&emu, dir).args(["remove-user", email, "--yes"]));
     let after = state(&emu);
     assert_eq!(
         after["users"].as_array().unwrap().len(),
@@ -221,7 +223,7 @@ fn remove_user_shows_what_they_lose_and_removes_exactly_them() {
     // The journal keeps what they held; undo says plainly it cannot bring them back.
     let journal = std::fs::read_to_string(dir.join("journal.ndjson")).unwrap();
     assert!(journal.contains("userRemoved"), "{journal}");
-    let out = writer(&emu, &dir).args(["undo", "--yes"]).output().unwrap();
+    let out = writer(&emu, dir).args(["undo", "--yes"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be restored"));
 }
@@ -229,7 +231,8 @@ fn remove_user_shows_what_they_lose_and_removes_exactly_them() {
 #[test]
 fn account_commands_refuse_bad_input_before_writing() {
     let emu = small();
-    let dir = temp_dir("accounts-bad");
+    let tmp = temp_dir("accounts-bad");
+    let dir = tmp.path();
     let before = write_requests(&emu);
     for (args, code, needle) in [
         (
@@ -266,7 +269,7 @@ fn account_commands_refuse_bad_input_before_writing() {
             "revoke-invite",
         ),
     ] {
-        let out = writer(&emu, &dir).args(&args).output().unwrap();
+        let out = writer(&emu, dir).args(&args).output().unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
@@ -278,7 +281,8 @@ fn account_commands_refuse_bad_input_before_writing() {
 #[test]
 fn a_failed_remove_is_reported_as_failed_and_leaves_no_journal_entry() {
     let emu = small();
-    let dir = temp_dir("remove-fault");
+    let tmp = temp_dir("remove-fault");
+    let dir = tmp.path();
     let st = state(&emu);
     let email = st["users"][1]["email"].as_str().unwrap().to_string();
     // Every write fails before Segment acts on it; reads still work, so the tool can check.
@@ -286,7 +290,7 @@ fn a_failed_remove_is_reported_as_failed_and_leaves_no_journal_entry() {
         &emu,
         serde_json::json!({"faults": {"rate": 1.0, "kinds": ["503"], "scope": "writes"}}),
     );
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args(["remove-user", &email, "--yes"])
         .output()
         .unwrap();

@@ -1,11 +1,10 @@
 //! End to end: batches of grant records, the list | filter | revoke pipeline, malformed input,
 //! and faults in the middle of a batch.
 
-mod common;
-
-use common::*;
 use segment_access::emulator::{EmulatorConfig, RateLimits};
 use serde_json::{Value, json};
+
+use crate::support::*;
 
 fn fast() -> segment_access::emulator::BlockingEmulator {
     start(EmulatorConfig {
@@ -21,7 +20,8 @@ fn fast() -> segment_access::emulator::BlockingEmulator {
 #[test]
 fn list_filter_revoke_pipeline() {
     let emu = fast();
-    let dir = temp_dir("pipe");
+    let tmp = temp_dir("pipe");
+    let dir = tmp.path();
     // Every Source Admin record of Alan, direct and through Mobile Team.
     let recs = stdout_of(bin(&emu.url(), OWNER).args([
         "list",
@@ -35,7 +35,7 @@ fn list_filter_revoke_pipeline() {
     ]));
     let n = recs.lines().count();
     assert!(n >= 4, "{recs}");
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args(["revoke", "--from-file", "-", "--yes", "--format", "json"])
         .write_stdin(recs)
         .output()
@@ -76,7 +76,8 @@ fn list_filter_revoke_pipeline() {
 #[test]
 fn malformed_line_seven_rejects_the_whole_batch() {
     let emu = fast();
-    let dir = temp_dir("bad7");
+    let tmp = temp_dir("bad7");
+    let dir = tmp.path();
     let good = stdout_of(bin(&emu.url(), OWNER).args([
         "list",
         "grants",
@@ -86,7 +87,7 @@ fn malformed_line_seven_rejects_the_whole_batch() {
     ]));
     let mut lines: Vec<&str> = good.lines().take(9).collect();
     lines[6] = "{\"principal\": {\"type\": \"user\"}}";
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args(["revoke", "--from-file", "-", "--yes"])
         .write_stdin(lines.join("\n"))
         .output()
@@ -129,7 +130,8 @@ fn grant_batch(st: &Value) -> String {
 #[test]
 fn faults_mid_batch_are_reported_and_a_rerun_converges() {
     let emu = fast();
-    let dir = temp_dir("faults");
+    let tmp = temp_dir("faults");
+    let dir = tmp.path();
     let st = state(&emu);
     let batch = grant_batch(&st);
     let file = dir.join("batch.ndjson");
@@ -138,7 +140,7 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
         &emu,
         json!({"faults": {"rate": 0.6, "kinds": ["500", "reset"], "scope": "writes"}, "rngSeed": 3}),
     );
-    let out = writer(&emu, &dir)
+    let out = writer(&emu, dir)
         .args([
             "grant",
             "--from-file",
@@ -173,7 +175,7 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
     assert!(injected > 0, "faults were injected on writes");
     assert_eq!(rows.len(), batch.lines().count(), "one result per record");
     configure(&emu, json!({"faults": {"rate": 0.0}}));
-    writer(&emu, &dir)
+    writer(&emu, dir)
         .args(["grant", "--from-file", file.to_str().unwrap(), "--yes"])
         .assert()
         .success();
@@ -195,15 +197,15 @@ fn faults_mid_batch_are_reported_and_a_rerun_converges() {
 #[test]
 fn shell_pipeline_through_real_jq_revokes_exactly_the_selected_records() {
     let emu = fast();
-    let dir = temp_dir("pipe-jq");
+    let tmp = temp_dir("pipe-jq");
+    let dir = tmp.path();
     let st = state(&emu);
     let alan = user_by_email(&st, "alan.turing@acme.example").clone();
-    let bin_path = assert_cmd::cargo::cargo_bin("segment-access");
     let script = format!(
         "{bin} list grants --format ndjson \
          | jq -c 'select(.principal.email == \"alan.turing@acme.example\" and .role.name == \"Source Admin\" and .via == null)' \
          | {bin} revoke --from-file - --yes --format ndjson",
-        bin = bin_path.display()
+        bin = BIN
     );
     let out = std::process::Command::new("bash")
         .args(["-o", "pipefail", "-c", &script])
@@ -211,7 +213,7 @@ fn shell_pipeline_through_real_jq_revokes_exactly_the_selected_records() {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("SEGMENT_API_URL", emu.url())
         .env("SEGMENT_TOKEN", OWNER)
-        .env("SEGMENT_ACCESS_STATE_DIR", &dir)
+        .env("SEGMENT_ACCESS_STATE_DIR", dir)
         .env("HOME", std::env::temp_dir())
         .output()
         .expect("bash and jq are installed (scripts/test.sh installs jq)");

@@ -1,0 +1,25 @@
+//! The integration tests, as one binary: each module is one area, run against the built binary
+//! (and the emulator on loopback), sharing the helpers of `support`.
+//!
+//! `cargo test --test e2e` runs them all; a module path filters, e.g.
+//! `cargo test --test e2e auth_keyring::`.
+
+mod support;
+
+mod accounts;
+mod auth;
+mod auth_keyring;
+mod auth_profiles;
+mod batch;
+mod browse;
+mod ecosystem;
+mod emulator_faults;
+mod emulator_limits;
+mod emulator_pagination;
+mod emulator_state;
+mod faults;
+mod list;
+mod snapshot;
+mod snapshots;
+mod undo;
+mod write;
