@@ -13,6 +13,7 @@ pub(crate) mod access;
 pub mod auth;
 pub mod cli;
 pub mod emulator;
+mod files;
 pub(crate) mod output;
 pub mod segment;
 pub mod snapshot;

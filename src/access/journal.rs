@@ -1,7 +1,9 @@
-//! The local journal: one NDJSON line per applied command, holding the exact permissions and
-//! memberships each change replaced, so `undo` can put them back.
+//! The local journal: one NDJSON line per change that reached Segment, written and synced before
+//! the next write is sent, holding the exact permissions and memberships each change replaced,
+//! so `undo` can put them back.
 
-use std::io::{BufRead, Write};
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -46,20 +48,52 @@ pub(crate) enum Change {
     },
 }
 
+/// One journaled command: every change it made, in the order they landed.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Entry {
-    pub id: String,
-    /// RFC 7231 date of when the change was applied.
-    pub time: String,
+    pub(crate) id: String,
+    /// RFC 7231 date of when the first change landed.
+    pub(crate) time: String,
     /// The command line's verb: grant, revoke, invite, revoke-invite, remove-user, undo.
-    pub command: String,
+    pub(crate) command: String,
     /// The workspace the change was made in; undo refuses to act on another.
-    pub workspace_id: String,
+    pub(crate) workspace_id: String,
     /// Set on the entry `undo` writes: the id of the entry it undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub undoes: Option<String>,
-    pub changes: Vec<Change>,
+    pub(crate) undoes: Option<String>,
+    pub(crate) changes: Vec<Change>,
+}
+
+/// What a journal line says about its entry.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    entry: String,
+    time: String,
+    command: String,
+    workspace_id: String,
+}
+
+/// One line of the journal. Each change is its own line, written (and synced) as it lands, so
+/// a command stopped half-way leaves a journal that says exactly what it did.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+#[serde(untagged)]
+enum Line {
+    Landed {
+        #[serde(flatten)]
+        head: Head,
+        change: Change,
+    },
+    /// The last line of an undo that undid all of its entry.
+    Closed {
+        #[serde(flatten)]
+        head: Head,
+        undoes: String,
+    },
+    /// A whole entry on one line, as journals were written before changes were recorded one by
+    /// one.
+    Whole(Entry),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +132,13 @@ pub(crate) fn default_dir() -> Option<PathBuf> {
     )
 }
 
+/// The journal as read: its entries, oldest first, and a warning when its last line was cut off.
+#[derive(Debug, Default)]
+pub(crate) struct Contents {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) torn: Option<String>,
+}
+
 impl Journal {
     /// The journal in `dir`, or the error that says how to give it one.
     pub(crate) fn open(dir: Option<&Path>) -> Result<Journal, JournalError> {
@@ -121,43 +162,192 @@ impl Journal {
         }
     }
 
-    /// Appends one entry as one line, flushed before returning.
-    pub(crate) fn append(&self, entry: &Entry) -> Result<(), JournalError> {
+    /// Opens the journal for one command's changes, before the first of them is sent: the
+    /// directory and file are created (private) and opened for appending, so a journal that
+    /// cannot be written stops the command before it changes anything. A last line cut off by a
+    /// crash or a full disk is moved aside first (the warning says where), so it can never run
+    /// into the next entry.
+    pub(crate) fn writer(
+        &self,
+        command: &str,
+        workspace_id: &str,
+    ) -> Result<(Writer, Option<String>), JournalError> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+            crate::files::create_private_dir(dir).map_err(|e| self.io(e))?;
         }
-        let mut line = serde_json::to_vec(entry).map_err(|e| self.io(e.into()))?;
-        line.push(b'\n');
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
+        let mut file = crate::files::private_options()
+            .read(true)
             .append(true)
+            .create(true)
             .open(&self.path)
             .map_err(|e| self.io(e))?;
-        f.write_all(&line).map_err(|e| self.io(e))?;
-        f.sync_data().map_err(|e| self.io(e))
+        crate::files::make_private(&file).map_err(|e| self.io(e))?;
+        let warning = self.set_aside_torn_tail(&mut file)?;
+        let writer = Writer {
+            file,
+            path: self.path.clone(),
+            head: Head {
+                entry: new_id(),
+                time: now(),
+                command: command.to_string(),
+                workspace_id: workspace_id.to_string(),
+            },
+            written: 0,
+        };
+        Ok((writer, warning))
     }
 
-    /// Every entry, oldest first. A missing journal is an empty one.
-    pub(crate) fn entries(&self) -> Result<Vec<Entry>, JournalError> {
-        let f = match std::fs::File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    /// Moves a last line without its newline into `journal.ndjson.torn-<time>` and truncates the
+    /// journal to its last whole line.
+    fn set_aside_torn_tail(&self, file: &mut File) -> Result<Option<String>, JournalError> {
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        if len == 0 {
+            return Ok(None);
+        }
+        let mut last = [0u8; 1];
+        file.seek(SeekFrom::Start(len - 1))
+            .map_err(|e| self.io(e))?;
+        file.read_exact(&mut last).map_err(|e| self.io(e))?;
+        if last[0] == b'\n' {
+            return Ok(None);
+        }
+        let mut all = Vec::new();
+        file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
+        file.read_to_end(&mut all).map_err(|e| self.io(e))?;
+        let keep = all.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let mut name = self
+            .path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(format!(".torn-{}", new_id()));
+        let aside = self.path.with_file_name(name);
+        crate::files::write_private_atomic(&aside, &all[keep..]).map_err(|e| self.io(e))?;
+        file.set_len(keep as u64).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        Ok(Some(format!(
+            "warning: the last line of the journal {} was cut off (a crash or a full disk while it was written); it was moved to {}",
+            self.path.display(),
+            aside.display()
+        )))
+    }
+
+    /// Every entry, oldest first. A missing journal is an empty one. A cut-off last line is
+    /// left out with a warning; any other unreadable line is an error.
+    pub(crate) fn read(&self) -> Result<Contents, JournalError> {
+        let bytes = match std::fs::read(&self.path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Contents::default()),
             Err(e) => return Err(self.io(e)),
         };
-        let mut out = Vec::new();
-        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(|e| self.io(e))?;
+        let text = String::from_utf8_lossy(&bytes);
+        let complete = text.ends_with('\n');
+        let lines: Vec<&str> = text.lines().collect();
+        let mut out = Contents::default();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
+        for (i, line) in lines.iter().enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let entry = serde_json::from_str(&line).map_err(|e| JournalError::Corrupt {
-                path: self.path.display().to_string(),
-                line: i + 1,
-                message: e.to_string(),
-            })?;
-            out.push(entry);
+            let parsed: Line = match serde_json::from_str(line) {
+                Ok(l) => l,
+                Err(e) if i + 1 == lines.len() && !complete => {
+                    out.torn = Some(format!(
+                        "warning: the last line of the journal {} was cut off ({e}); it is left out",
+                        self.path.display()
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    return Err(JournalError::Corrupt {
+                        path: self.path.display().to_string(),
+                        line: i + 1,
+                        message: e.to_string(),
+                    });
+                }
+            };
+            let (head, change, undoes) = match parsed {
+                Line::Whole(entry) => {
+                    index.insert(entry.id.clone(), out.entries.len());
+                    out.entries.push(entry);
+                    continue;
+                }
+                Line::Landed { head, change } => (head, Some(change), None),
+                Line::Closed { head, undoes } => (head, None, Some(undoes)),
+            };
+            let at = *index.entry(head.entry.clone()).or_insert_with(|| {
+                out.entries.push(Entry {
+                    id: head.entry.clone(),
+                    time: head.time.clone(),
+                    command: head.command.clone(),
+                    workspace_id: head.workspace_id.clone(),
+                    undoes: None,
+                    changes: Vec::new(),
+                });
+                out.entries.len() - 1
+            });
+            let entry = &mut out.entries[at];
+            entry.changes.extend(change);
+            if undoes.is_some() {
+                entry.undoes = undoes;
+            }
         }
         Ok(out)
+    }
+}
+
+/// Appends one command's changes to the journal, each synced to disk before the next write is
+/// sent to Segment.
+pub(crate) struct Writer {
+    file: File,
+    path: PathBuf,
+    head: Head,
+    written: usize,
+}
+
+impl Writer {
+    pub(crate) fn id(&self) -> &str {
+        &self.head.entry
+    }
+
+    /// Changes recorded so far.
+    pub(crate) fn written(&self) -> usize {
+        self.written
+    }
+
+    fn append(&mut self, line: &Line) -> Result<(), JournalError> {
+        let io = |source| JournalError::Io {
+            path: self.path.display().to_string(),
+            source,
+        };
+        let mut bytes = serde_json::to_vec(line).map_err(|e| io(e.into()))?;
+        bytes.push(b'\n');
+        self.file.write_all(&bytes).map_err(io)?;
+        self.file.sync_data().map_err(io)
+    }
+
+    /// Records one change that landed.
+    pub(crate) fn record(&mut self, change: &Change) -> Result<(), JournalError> {
+        if self.written == 0 {
+            // The entry's time is when its first change landed.
+            self.head.time = now();
+        }
+        let line = Line::Landed {
+            head: self.head.clone(),
+            change: change.clone(),
+        };
+        self.append(&line)?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Marks an undo entry as having undone `undoes` entirely.
+    pub(crate) fn close(&mut self, undoes: &str) -> Result<(), JournalError> {
+        let line = Line::Closed {
+            head: self.head.clone(),
+            undoes: undoes.to_string(),
+        };
+        self.append(&line)
     }
 }
 
@@ -168,6 +358,7 @@ pub(crate) fn undoable(entries: &[Entry]) -> Vec<&Entry> {
         .iter()
         .rev()
         .filter(|e| e.undoes.is_none() && !undone.contains(&e.id.as_str()))
+        .filter(|e| !e.changes.is_empty())
         .collect()
 }
 
@@ -187,43 +378,113 @@ pub(crate) fn now() -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::OpenOptions;
+
     use super::*;
 
-    fn entry(id: &str, undoes: Option<&str>) -> Entry {
-        Entry {
-            id: id.into(),
-            time: now(),
-            command: "grant".into(),
-            workspace_id: "w".into(),
-            undoes: undoes.map(String::from),
-            changes: vec![Change::Invite {
-                email: "a@x.com".into(),
-                created: true,
-                groups: vec![],
-            }],
+    fn invite(email: &str) -> Change {
+        Change::Invite {
+            email: email.into(),
+            created: true,
+            groups: vec![],
         }
     }
 
     #[test]
-    fn round_trips_and_skips_what_was_undone() {
-        let dir = std::env::temp_dir().join(format!("sa-journal-{}", new_id()));
-        let j = Journal::at(&dir);
-        assert!(j.entries().unwrap().is_empty());
-        j.append(&entry("a", None)).unwrap();
-        j.append(&entry("b", None)).unwrap();
-        j.append(&entry("c", Some("b"))).unwrap();
-        let all = j.entries().unwrap();
+    fn each_change_is_a_line_and_entries_are_rebuilt_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path());
+        assert!(j.read().unwrap().entries.is_empty());
+        let (mut a, warning) = j.writer("invite", "w").unwrap();
+        assert!(warning.is_none());
+        a.record(&invite("a@x.com")).unwrap();
+        a.record(&invite("b@x.com")).unwrap();
+        let (mut b, _) = j.writer("invite", "w").unwrap();
+        b.record(&invite("c@x.com")).unwrap();
+        let (mut u, _) = j.writer("undo", "w").unwrap();
+        u.record(&invite("c@x.com")).unwrap();
+        u.close(b.id()).unwrap();
+        let text = std::fs::read_to_string(j.path()).unwrap();
+        assert_eq!(text.lines().count(), 5, "{text}");
+        let all = j.read().unwrap().entries;
         assert_eq!(all.len(), 3);
-        assert_eq!(all[0], entry_with_time(&all[0], "a", None));
+        assert_eq!(all[0].changes, vec![invite("a@x.com"), invite("b@x.com")]);
+        assert_eq!(all[2].undoes.as_deref(), Some(b.id()));
         let ids: Vec<&str> = undoable(&all).iter().map(|e| e.id.as_str()).collect();
-        assert_eq!(ids, ["a"]);
-        let _ = std::fs::remove_dir_all(dir);
+        assert_eq!(ids, [a.id()]);
     }
 
-    fn entry_with_time(e: &Entry, id: &str, undoes: Option<&str>) -> Entry {
-        Entry {
-            time: e.time.clone(),
-            ..entry(id, undoes)
-        }
+    #[test]
+    fn old_whole_entry_lines_are_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path());
+        let old = Entry {
+            id: "old-1".into(),
+            time: now(),
+            command: "grant".into(),
+            workspace_id: "w".into(),
+            undoes: None,
+            changes: vec![invite("a@x.com")],
+        };
+        std::fs::write(
+            j.path(),
+            format!("{}\n", serde_json::to_string(&old).unwrap()),
+        )
+        .unwrap();
+        let (mut w, _) = j.writer("invite", "w").unwrap();
+        w.record(&invite("b@x.com")).unwrap();
+        let all = j.read().unwrap().entries;
+        assert_eq!(all[0], old);
+        assert_eq!(all[1].changes, vec![invite("b@x.com")]);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_set_aside_and_never_joins_the_next_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path());
+        let (mut w, _) = j.writer("invite", "w").unwrap();
+        w.record(&invite("a@x.com")).unwrap();
+        let mut f = OpenOptions::new().append(true).open(j.path()).unwrap();
+        f.write_all(br#"{"entry":"x","time":"T","comm"#).unwrap();
+        drop(f);
+        let read = j.read().unwrap();
+        assert_eq!(read.entries.len(), 1);
+        assert!(read.torn.is_some());
+        let (mut next, warning) = j.writer("invite", "w").unwrap();
+        let warning = warning.expect("a warning names the torn line");
+        assert!(warning.contains("cut off"), "{warning}");
+        next.record(&invite("b@x.com")).unwrap();
+        let read = j.read().unwrap();
+        assert!(read.torn.is_none());
+        assert_eq!(read.entries.len(), 2);
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains(".torn-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read(aside[0].path()).unwrap(),
+            br#"{"entry":"x","time":"T","comm"#
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_journal_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(&dir.path().join("state"));
+        let (mut w, _) = j.writer("invite", "w").unwrap();
+        w.record(&invite("a@x.com")).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(j.path()), 0o600);
+        assert_eq!(mode(&dir.path().join("state")), 0o700);
+    }
+
+    #[test]
+    fn an_unwritable_place_fails_before_anything() {
+        let j = Journal::at(Path::new("/dev/null/state"));
+        assert!(j.writer("grant", "w").is_err());
     }
 }

@@ -22,6 +22,8 @@ pub(crate) enum ExitCode {
     Auth = 4,
     /// Stopped by SIGINT (Ctrl-C), as shells report it: 128 + 2.
     Interrupted = 130,
+    /// Stopped by SIGTERM: 128 + 15.
+    Terminated = 143,
 }
 
 /// What kind of failure, which decides the exit code.
@@ -34,6 +36,8 @@ pub(crate) enum ErrorKind {
     Auth,
     /// Ctrl-C at a prompt or during a command.
     Interrupted,
+    /// SIGTERM while access was being changed.
+    Terminated,
     /// The reader of our output went away (`| head`): stop quietly, as a filter should.
     ClosedPipe,
 }
@@ -105,6 +109,7 @@ impl CliError {
             ErrorKind::Usage => ExitCode::Usage,
             ErrorKind::Auth => ExitCode::Auth,
             ErrorKind::Interrupted => ExitCode::Interrupted,
+            ErrorKind::Terminated => ExitCode::Terminated,
             ErrorKind::ClosedPipe => ExitCode::Ok,
         }
     }

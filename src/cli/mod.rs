@@ -21,6 +21,7 @@ pub(crate) mod remove_user;
 pub(crate) mod report;
 pub(crate) mod revoke;
 pub(crate) mod revoke_invite;
+mod signals;
 pub(crate) mod sync;
 mod terminal;
 #[cfg(test)]

@@ -78,10 +78,12 @@ async fn workspace_state(emu: &RunningEmulator) -> Value {
     serde_json::json!({"users": st["users"], "groups": st["groups"], "invites": st["invites"]})
 }
 
-fn journal_lines(dir: &std::path::Path) -> usize {
-    std::fs::read_to_string(dir.join("journal.ndjson"))
-        .map(|t| t.lines().count())
-        .unwrap_or(0)
+fn journal_entries(dir: &std::path::Path) -> usize {
+    crate::access::journal::Journal::at(dir)
+        .read()
+        .expect("journal reads")
+        .entries
+        .len()
 }
 
 /// A command that changes access, with whatever must run first (an applied grant, for undo to
@@ -164,7 +166,7 @@ async fn confirm_decline_esc_and_ctrl_c_end_the_same_way_for_every_command() {
                 assert!(r.result.is_ok(), "{name}: set-up failed: {}", r.err.text());
             }
             let state_before = workspace_state(&emu).await;
-            let journal_before = journal_lines(dir.path());
+            let journal_before = journal_entries(dir.path());
             let r = run(&emu, dir.path(), argv, vec![answer.clone()]).await;
             let case = format!("{name} answered {answer:?}");
             assert_eq!(r.asked.len(), 1, "{case}: one question, got {:?}", r.asked);
@@ -177,7 +179,7 @@ async fn confirm_decline_esc_and_ctrl_c_end_the_same_way_for_every_command() {
                 None => {
                     assert_eq!(r.result.as_ref().ok(), Some(&ExitCode::Ok), "{case}");
                     assert_ne!(state_after, state_before, "{case}: the change landed");
-                    assert_eq!(journal_lines(dir.path()), journal_before + 1, "{case}");
+                    assert_eq!(journal_entries(dir.path()), journal_before + 1, "{case}");
                     assert!(r.out.text().contains("applied"), "{case}: {}", r.out.text());
                 }
                 Some((kind, message)) => {
@@ -185,7 +187,7 @@ async fn confirm_decline_esc_and_ctrl_c_end_the_same_way_for_every_command() {
                     assert_eq!(e.kind, *kind, "{case}");
                     assert_eq!(e.message, *message, "{case}");
                     assert_eq!(state_after, state_before, "{case}: nothing changed");
-                    assert_eq!(journal_lines(dir.path()), journal_before, "{case}");
+                    assert_eq!(journal_entries(dir.path()), journal_before, "{case}");
                     assert_eq!(r.out.text(), "", "{case}: no report of changes");
                 }
             }

@@ -45,8 +45,11 @@ pub(crate) async fn run(args: UndoArgs, ctx: &mut Context) -> Result<ExitCode, C
     }
     write::guard(args.flags, ctx)?;
     let j = Journal::open(ctx.state_dir.as_deref())?;
-    let entries = j.entries()?;
-    let open = journal::undoable(&entries);
+    let contents = j.read()?;
+    if let Some(w) = &contents.torn {
+        ctx.note(w);
+    }
+    let open = journal::undoable(&contents.entries);
     let entry = match &args.id {
         Some(id) => open.iter().find(|e| &e.id == id).copied().ok_or_else(|| {
             CliError::failure(format!(

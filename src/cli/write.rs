@@ -7,12 +7,13 @@ use std::io::Write;
 use clap::Args;
 
 use crate::access::change::{ChangePlan, Ledger};
-use crate::access::journal::{self, Change, Entry, Journal};
+use crate::access::journal::{self, Change, Journal};
 use crate::access::plan::{ChangeResult, Status};
 use crate::segment::Client;
 
 use super::context::Context;
 use super::error::{CliError, ErrorKind, ExitCode};
+use super::signals;
 
 #[derive(Debug, Args, Clone, Copy, Default)]
 pub struct WriteFlags {
@@ -52,31 +53,123 @@ pub(super) async fn run<P: ChangePlan>(
         return report(ctx, &plan.preview(), batch);
     }
     confirm(ctx, flags, &plan.question())?;
-    let mut ledger = Collect::default();
-    let results = plan.apply(client, &mut ledger).await;
-    let undoes = plan.undoes(&results);
+    let mut ledger = JournalLedger::open(ctx, plan.command(), &plan.workspace_id())?;
+    let results = {
+        let _applying = signals::applying();
+        plan.apply(client, &mut ledger).await
+    };
+    if let (Some(undone), Some(w)) = (plan.undoes(&results), ledger.writer.as_mut())
+        && let Err(e) = w.close(&undone)
+    {
+        ledger.failed.get_or_insert(e.to_string());
+    }
     if let Some(note) = plan.afterword(&results) {
         ctx.note(&note);
     }
-    finish(
-        ctx,
-        plan.command(),
-        &plan.workspace_id(),
-        undoes,
-        ledger.0,
-        &results,
-        batch,
-    )
+    // The report first, so a journal problem can never hide what was applied.
+    let outcome = report(ctx, &results, batch);
+    let journaled = ledger.finish(ctx);
+    if let Some(signal) = signals::requested() {
+        let applied = results
+            .iter()
+            .filter(|r| r.status == Status::Applied)
+            .count();
+        let kind = if signal == signals::SIGTERM {
+            ErrorKind::Terminated
+        } else {
+            ErrorKind::Interrupted
+        };
+        return Err(CliError::new(
+            kind,
+            format!(
+                "stopped by a signal after {applied} change(s); the rest were not attempted{}",
+                ledger.undo_hint()
+            ),
+        ));
+    }
+    journaled.and(outcome)
 }
 
-/// Applied changes, kept until the journal is written.
-#[derive(Default)]
-struct Collect(Vec<Change>);
+/// The journal of one command: every change is written (and synced) as it lands, before the
+/// next write is sent. Under --demo nothing is journaled: the sample workspace is gone when the
+/// command ends, and a real `undo` must never find its entries.
+struct JournalLedger {
+    writer: Option<journal::Writer>,
+    /// Why recording failed, once it did: the plan stops at its next write.
+    failed: Option<String>,
+}
 
-impl Ledger for Collect {
-    fn landed(&mut self, change: Change) -> Result<(), String> {
-        self.0.push(change);
+impl JournalLedger {
+    /// Opens the journal before anything is written: a journal that cannot be written refuses
+    /// the change instead of applying it unrecorded.
+    fn open(ctx: &mut Context, command: &str, workspace_id: &str) -> Result<Self, CliError> {
+        if ctx.global.demo {
+            return Ok(JournalLedger {
+                writer: None,
+                failed: None,
+            });
+        }
+        let opened =
+            Journal::open(ctx.state_dir.as_deref()).and_then(|j| j.writer(command, workspace_id));
+        let (writer, warning) = opened.map_err(|e| {
+            CliError::failure(format!("cannot journal changes, so none were made: {e}"))
+        })?;
+        if let Some(w) = warning {
+            ctx.note(&w);
+        }
+        Ok(JournalLedger {
+            writer: Some(writer),
+            failed: None,
+        })
+    }
+
+    fn undo_hint(&self) -> String {
+        match &self.writer {
+            Some(w) if w.written() > 0 => format!(
+                "; what landed is journaled (undo with: segment-access undo --id {})",
+                w.id()
+            ),
+            _ => String::new(),
+        }
+    }
+
+    /// Says where the changes were journaled, or that some were not.
+    fn finish(&self, ctx: &mut Context) -> Result<(), CliError> {
+        let Some(w) = &self.writer else {
+            ctx.note("demo workspace: changes are not journaled");
+            return Ok(());
+        };
+        if let Some(why) = &self.failed {
+            return Err(CliError::failure(format!(
+                "the journal could not record a change that was applied ({why}); later changes were not attempted: check with `segment-access list grants`{}",
+                self.undo_hint()
+            )));
+        }
+        if w.written() > 0 {
+            ctx.note(&format!(
+                "journal entry {} (undo with: segment-access undo --id {})",
+                w.id(),
+                w.id()
+            ));
+        }
         Ok(())
+    }
+}
+
+impl Ledger for JournalLedger {
+    fn landed(&mut self, change: Change) -> Result<(), String> {
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        w.record(&change).map_err(|e| {
+            let m = e.to_string();
+            self.failed.get_or_insert(m.clone());
+            m
+        })
+    }
+
+    fn stop_requested(&self) -> bool {
+        signals::requested().is_some()
     }
 }
 
@@ -109,62 +202,6 @@ pub(super) fn confirm(
         }
         Err(e) => Err(e),
     }
-}
-
-/// Appends what was applied to the journal and says how to undo it.
-fn journal(
-    ctx: &mut Context,
-    command: &str,
-    workspace_id: &str,
-    undoes: Option<String>,
-    changes: Vec<Change>,
-) -> Result<(), CliError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let entry = Entry {
-        id: journal::new_id(),
-        time: journal::now(),
-        command: command.to_string(),
-        workspace_id: workspace_id.to_string(),
-        undoes,
-        changes,
-    };
-    let j = Journal::open(ctx.state_dir.as_deref())?;
-    j.append(&entry).map_err(|e| {
-        CliError::failure(format!(
-            "the change was applied but could not be journaled (undo will not know it): {e}"
-        ))
-    })?;
-    ctx.note(&format!(
-        "journal entry {} (undo with: segment-access undo --id {})",
-        entry.id, entry.id
-    ));
-    Ok(())
-}
-
-/// Ends a write command: the per-change report first (so a journal problem can never hide
-/// what was applied), then the journal entry. Under --demo nothing is journaled: the sample
-/// workspace is gone when the command ends, and a real `undo` must never find its entries.
-fn finish(
-    ctx: &mut Context,
-    command: &str,
-    workspace_id: &str,
-    undoes: Option<String>,
-    changes: Vec<Change>,
-    results: &[ChangeResult],
-    batch: bool,
-) -> Result<ExitCode, CliError> {
-    let outcome = report(ctx, results, batch);
-    let journaled = if ctx.global.demo {
-        if !changes.is_empty() {
-            ctx.note("demo workspace: changes are not journaled");
-        }
-        Ok(())
-    } else {
-        journal(ctx, command, workspace_id, undoes, changes)
-    };
-    journaled.and(outcome)
 }
 
 /// Renders the per-change report; the exit code says whether everything went through.

@@ -19,6 +19,7 @@ mod emulator_pagination;
 mod emulator_state;
 mod faults;
 mod list;
+mod reliability;
 mod snapshot;
 mod snapshots;
 mod undo;

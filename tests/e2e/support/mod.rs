@@ -86,11 +86,18 @@ pub fn run(c: &mut Command) -> (Option<i32>, String, String) {
     )
 }
 
-/// The id of the newest journal entry in `state_dir`.
+/// The id of the newest journal entry in `state_dir` (each line is one change of an entry).
 pub fn last_entry_id(state_dir: &Path) -> String {
     let text = std::fs::read_to_string(state_dir.join("journal.ndjson")).expect("journal");
     let last: Value = serde_json::from_str(text.lines().last().expect("an entry")).expect("json");
-    last["id"].as_str().expect("id").to_string()
+    last["entry"].as_str().expect("entry id").to_string()
+}
+
+/// Lines in the journal of `state_dir` (one per change that landed); 0 when there is none.
+pub fn journal_lines(state_dir: &Path) -> usize {
+    std::fs::read_to_string(state_dir.join("journal.ndjson"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
 }
 
 /// A fresh directory for one test (a journal, snapshots, a config), removed when the guard
