@@ -33,6 +33,8 @@ use std::io::Write;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::segment::redact::RedactingWriter;
+
 use crate::auth::Region;
 use crate::output::Format;
 pub(crate) use color::ColorChoice;
@@ -259,6 +261,11 @@ pub fn main() -> std::process::ExitCode {
     // clap answers --help and --version before any runtime or TLS set-up exists.
     let cli = Cli::parse();
     let cli_verbose = cli.global.verbose > 0;
+    // A panic message may quote a request; it is redacted like every other output.
+    std::panic::set_hook(Box::new(|info| {
+        let text = info.to_string();
+        eprintln!("{}", crate::segment::redact::redact(&text));
+    }));
     let ansi = color::decide(cli.global.color_choice()).stderr;
     init_tracing(cli.global.verbose, cli.global.quiet, ansi);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -277,7 +284,7 @@ pub fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => std::process::ExitCode::from(code as u8),
         Err(e) => {
-            let mut err = std::io::stderr().lock();
+            let mut err = RedactingWriter::new(std::io::stderr().lock());
             if !e.message.is_empty() {
                 let _ = writeln!(err, "error: {}", e.message);
             }
@@ -301,7 +308,7 @@ fn init_tracing(verbose: u8, quiet: bool, ansi: bool) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingWriter::new(std::io::stderr()))
         .with_ansi(ansi)
         .with_target(false)
         .without_time()

@@ -5,6 +5,8 @@
 
 use std::io::{self, IsTerminal, Read, Write};
 
+use crate::segment::redact::RedactingWriter;
+
 /// The terminal facts of one process, read once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Terminal {
@@ -43,11 +45,13 @@ pub(crate) struct Streams {
 }
 
 impl Streams {
+    /// The process's own streams. What goes out is redacted line by line: rows and messages
+    /// may quote what a server said, and a server may echo the token.
     pub(crate) fn process() -> Streams {
         Streams {
             stdin: Box::new(io::stdin()),
-            out: Box::new(io::stdout()),
-            err: Box::new(io::stderr()),
+            out: Box::new(RedactingWriter::new(io::stdout())),
+            err: Box::new(RedactingWriter::new(io::stderr())),
         }
     }
 

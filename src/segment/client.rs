@@ -16,6 +16,7 @@ use super::error::{Error, Result, Token};
 use super::limiter::{RateLimiter, WindowInfo};
 use super::models::*;
 use super::pages::{self, PageData};
+use super::redact::redact;
 
 /// Segment's largest page size; a full audit wants as few pages as possible.
 pub(crate) const MAX_PAGE_SIZE: u32 = 200;
@@ -142,7 +143,22 @@ impl Client {
             })?;
         auth.set_sensitive(true);
         super::tls::install_provider();
+        super::redact::register(&cfg.token);
+        // Segment does not redirect; a proxy or a mistyped URL that does must not send our
+        // requests (or show another server's answer as the workspace) elsewhere.
+        let origin = base.origin();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            let to = attempt.url().origin();
+            if to != origin {
+                attempt.error(RedirectRefused(to.ascii_serialization()))
+            } else if attempt.previous().len() >= 5 {
+                attempt.error(RedirectRefused("too many redirects".into()))
+            } else {
+                attempt.follow()
+            }
+        });
         let http = reqwest::Client::builder()
+            .redirect(redirects)
             .user_agent(concat!("segment-access/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
             .pool_max_idle_per_host(cfg.concurrency.max(1))
@@ -664,7 +680,8 @@ impl Client {
                             message: describe_transport_error(&e),
                         }
                     };
-                    if retry != Retry::Safe {
+                    // A refused redirect is a decision, not a transient failure.
+                    if retry != Retry::Safe || e.is_redirect() {
                         return Err(err);
                     }
                     err
@@ -721,7 +738,7 @@ fn decode<T: DeserializeOwned>(method: &Method, path: &str, bytes: &[u8]) -> Res
         .map_err(|e| Error::Decode {
             method: method.to_string(),
             path: path.to_string(),
-            message: e.to_string(),
+            message: redact(&e.to_string()).into_owned(),
         })
 }
 
@@ -729,11 +746,20 @@ fn api_error(method: &Method, path: &str, status: StatusCode, bytes: &[u8]) -> E
     let first = serde_json::from_slice::<ErrorEnvelope>(bytes)
         .ok()
         .and_then(|env| env.errors.into_iter().next());
+    // Whatever the server says is redacted before it is kept (and before it is cut short, so
+    // no part of a token survives at the cut).
     let (error_type, message, field) = match first {
-        Some(e) => (e.error_type, e.message, e.field),
+        Some(e) => (
+            redact(&e.error_type).into_owned(),
+            redact(&e.message).into_owned(),
+            e.field.map(|f| redact(&f).into_owned()),
+        ),
         None => (
             status.canonical_reason().unwrap_or("Error").to_string(),
-            String::from_utf8_lossy(bytes).chars().take(200).collect(),
+            redact(&String::from_utf8_lossy(bytes))
+                .chars()
+                .take(200)
+                .collect(),
             None,
         ),
     };
@@ -757,11 +783,28 @@ fn describe_transport_error(e: &reqwest::Error) -> String {
         src = s.source();
     }
     match root {
-        Some(r) => r.to_string(),
+        Some(r) => redact(&r.to_string()).into_owned(),
         None if e.is_connect() => "connection failed".to_string(),
+        None if e.is_redirect() => "refused a redirect to another host".to_string(),
         None => "connection error".to_string(),
     }
 }
+
+/// Why a redirect was not followed.
+#[derive(Debug)]
+struct RedirectRefused(String);
+
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "refused a redirect to {} (only the API URL's own host is followed; check --api-url)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for RedirectRefused {}
 
 /// `name.0=a&name.1=b`: the array encoding Segment documents (and its Go SDK sends).
 fn indexed(name: &str, values: &[String]) -> Vec<(String, String)> {

@@ -6,6 +6,7 @@ pub(crate) mod error;
 pub(crate) mod limiter;
 pub(crate) mod models;
 pub(crate) mod pages;
+pub(crate) mod redact;
 pub(crate) mod roles;
 pub mod tls;
 

@@ -20,6 +20,7 @@ mod emulator_state;
 mod faults;
 mod list;
 mod reliability;
+mod secrets;
 mod snapshot;
 mod snapshots;
 mod undo;

@@ -13,8 +13,11 @@ Examples:
 
 pub(super) fn run(ctx: &mut Context) -> Result<ExitCode, CliError> {
     let token = ctx.settings.token(&mut ctx.io.stdin)?;
-    writeln!(ctx.io.out, "{}", token.expose())
-        .and_then(|()| ctx.io.out.flush())
+    // The one place the token is printed on purpose: straight to stdout, past the redaction
+    // every other output goes through.
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", token.expose())
+        .and_then(|()| out.flush())
         .map_err(CliError::stdout)?;
     Ok(ExitCode::Ok)
 }
