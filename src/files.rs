@@ -70,6 +70,41 @@ pub(crate) fn write_private_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> 
     result
 }
 
+/// An exclusive lock on a file, held until dropped (the OS releases it if the process dies).
+pub(crate) struct Lock(#[allow(dead_code)] File);
+
+/// Takes the lock at `path` (a private file, created if missing) without waiting; `Ok(None)`
+/// when another process holds it.
+pub(crate) fn try_lock(path: &Path) -> io::Result<Option<Lock>> {
+    let f = lock_file(path)?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(Lock(f))),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Takes the lock at `path`, waiting for whoever holds it.
+pub(crate) fn lock(path: &Path) -> io::Result<Lock> {
+    let f = lock_file(path)?;
+    f.lock()?;
+    Ok(Lock(f))
+}
+
+fn lock_file(path: &Path) -> io::Result<File> {
+    if let Some(dir) = path.parent() {
+        create_private_dir(dir)?;
+    }
+    let f = private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    make_private(&f)?;
+    Ok(f)
+}
+
 /// `name.tmp-<pid>` next to `path`: unique per process, so two writers never share one.
 pub(crate) fn tmp_path(path: &Path) -> std::path::PathBuf {
     let mut name = path

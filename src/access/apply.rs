@@ -10,6 +10,7 @@ use super::directory::{Directory, ResourceNames};
 use super::journal::Change;
 use super::plan::{self, Action, Binding, ChangeResult, GroupRef, Item, PermPlan, Status, Want};
 use super::record::Principal;
+use super::trail;
 
 /// Asked-for changes of one principal, with what it holds now.
 #[derive(Debug)]
@@ -593,6 +594,8 @@ const REVOKE_ATTEMPTS: u32 = 4;
 /// or may not have landed, and resending an old list after a backoff would widen the window to
 /// seconds. Instead the state is read again and the revoke planned again on it.
 async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Result<Done, Failed> {
+    let watch = trail::watch(client, p).await;
+    let mut sent = 0;
     let mut first_before: Option<Vec<Permission>> = None;
     let mut intended: Vec<Permission> = Vec::new();
     let mut removed: Vec<Binding> = Vec::new();
@@ -647,6 +650,7 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
         }
         let body = plan::inputs(&plan.after);
         intended = plan.after.clone();
+        sent += 1;
         let written = match p {
             Principal::User { id, .. } => client.replace_user_permissions_once(id, &body).await,
             Principal::Group { id, .. } => client.replace_group_permissions_once(id, &body).await,
@@ -681,6 +685,9 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
                         after,
                     ));
                 }
+                if let Some(m) = concurrent(client, p, &watch, sent, &plan.after, &after).await {
+                    return Err(Failed::written(m, p, before, after));
+                }
                 return Ok(Done {
                     changed: removed,
                     change: Some(Change::Permissions {
@@ -699,6 +706,37 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
     Err(Failed::nothing_written(format!(
         "gave up after {REVOKE_ATTEMPTS} attempts: {last_error}; run again: the revoke is planned on a fresh read each time"
     )))
+}
+
+/// Whether someone else changed the principal while this tool replaced its permissions: the
+/// read-back differs from what was written, or the audit trail holds more changes than this
+/// tool made. The message says what may have been overwritten and how to check.
+pub(crate) async fn concurrent(
+    client: &Client,
+    p: &Principal,
+    watch: &trail::Watch,
+    sent: usize,
+    intended: &[Permission],
+    after: &[Permission],
+) -> Option<String> {
+    let differs = plan::diff_lines(intended, after, &|_, _| None)
+        .into_iter()
+        .filter(|l| !l.starts_with(' '))
+        .collect::<Vec<_>>();
+    if !differs.is_empty() {
+        return Some(format!(
+            "written, but {} changed again right after ({}); someone changed it at the same time: check with `segment-access list grants`",
+            p.display(),
+            differs.join(", ")
+        ));
+    }
+    let others = trail::others(client, watch, sent).await?;
+    Some(format!(
+        "written, but the audit trail shows {} also changed while this tool was reading and writing it ({}): a change made in between may have been overwritten; check with `segment-access list events --principal {}` and `segment-access list grants`",
+        p.display(),
+        trail::describe(&others),
+        p.display()
+    ))
 }
 
 async fn membership(

@@ -9,6 +9,7 @@ use super::directory::ResourceNames;
 use super::journal::{Change, Entry};
 use super::plan::{self, ChangeResult, Status};
 use super::record::Principal;
+use super::trail;
 
 /// Undoing one journal entry: its changes, newest first, so changes that built on each other
 /// unwind in order.
@@ -228,6 +229,7 @@ async fn undo_inner(
             before,
             after,
         } => {
+            let watch = trail::watch(client, principal).await;
             let current = super::apply::read_perms(client, principal).await?;
             if same_bindings(&current, before) {
                 return Ok((
@@ -261,13 +263,33 @@ async fn undo_inner(
                 }
                 Principal::Invite { .. } => Vec::new(),
             };
+            let restored = Change::Permissions {
+                principal: principal.clone(),
+                before: current,
+                after: before.clone(),
+            };
+            // What was written is journaled whatever the read-back says.
+            let now = match super::apply::read_perms(client, principal).await {
+                Ok(now) => now,
+                Err(e) => {
+                    let m = format!(
+                        "restored, but reading it back failed ({e}); check with `segment-access list grants`"
+                    );
+                    return Ok((
+                        row(name, "restore-permissions", Status::Failed, m),
+                        Some(restored),
+                    ));
+                }
+            };
+            let conflict =
+                super::apply::concurrent(client, principal, &watch, 1, before, &now).await;
+            let (status, message) = match conflict {
+                Some(m) => (Status::Failed, m),
+                None => (Status::Applied, String::new()),
+            };
             (
-                row(name, "restore-permissions", Status::Applied, ""),
-                Some(Change::Permissions {
-                    principal: principal.clone(),
-                    before: current,
-                    after: before.clone(),
-                }),
+                row(name, "restore-permissions", status, message),
+                Some(restored),
             )
         }
         Change::Membership {

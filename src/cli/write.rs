@@ -54,6 +54,7 @@ pub(super) async fn run<P: ChangePlan>(
     }
     confirm(ctx, flags, &plan.question())?;
     let mut ledger = JournalLedger::open(ctx, plan.command(), &plan.workspace_id())?;
+    let _lock = workspace_lock(ctx, &plan.workspace_id()).await?;
     let results = {
         let _applying = signals::applying();
         plan.apply(client, &mut ledger).await
@@ -88,6 +89,43 @@ pub(super) async fn run<P: ChangePlan>(
         ));
     }
     journaled.and(outcome)
+}
+
+/// Serialises the changes of processes on this machine to one workspace: a second command
+/// waits (and says so) until the first is done, then plans its writes on fresh reads, so the two
+/// cannot overwrite each other. Processes elsewhere are noticed afterwards (the audit trail and
+/// the read-back), not prevented: Segment has no conditional write.
+async fn workspace_lock(
+    ctx: &mut Context,
+    workspace_id: &str,
+) -> Result<Option<crate::files::Lock>, CliError> {
+    let Some(dir) = ctx.state_dir.clone().filter(|_| !ctx.global.demo) else {
+        return Ok(None);
+    };
+    let name: String = workspace_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    let path = dir.join("locks").join(format!("{name}.lock"));
+    let failed = |e: std::io::Error| {
+        CliError::failure(format!(
+            "cannot take the workspace lock {}: {e}; nothing was changed",
+            path.display()
+        ))
+    };
+    if let Some(lock) = crate::files::try_lock(&path).map_err(failed)? {
+        return Ok(Some(lock));
+    }
+    ctx.note(&format!(
+        "waiting for another segment-access process that is changing this workspace (lock {})",
+        path.display()
+    ));
+    let waiting = path.clone();
+    tokio::task::spawn_blocking(move || crate::files::lock(&waiting))
+        .await
+        .map_err(|e| CliError::failure(format!("cannot wait for the workspace lock: {e}")))?
+        .map(Some)
+        .map_err(failed)
 }
 
 /// The journal of one command: every change is written (and synced) as it lands, before the

@@ -283,6 +283,22 @@ impl Client {
         self.list_all::<pages::Spaces>(&["spaces"], &[]).await
     }
 
+    /// The newest `count` audit events about one resource (a user or group id), newest first.
+    pub(crate) async fn recent_audit_events(
+        &self,
+        resource_id: &str,
+        count: u32,
+    ) -> Result<Vec<AuditEvent>> {
+        let count = count.clamp(1, MAX_PAGE_SIZE).to_string();
+        let page: pages::AuditEvents = self
+            .get(
+                &["audit-events"],
+                &[("resourceId", resource_id), ("pagination.count", &count)],
+            )
+            .await?;
+        Ok(page.into_parts().0)
+    }
+
     // ---- writes ------------------------------------------------------------------------------
 
     /// Adds permissions (additive; what already holds is kept).

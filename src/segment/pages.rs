@@ -40,3 +40,4 @@ page!(Sources, Source, "sources");
 page!(Warehouses, Warehouse, "warehouses");
 page!(Functions, Function, "functions");
 page!(Spaces, Space, "spaces");
+page!(AuditEvents, AuditEvent, "events");
