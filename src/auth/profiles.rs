@@ -153,22 +153,18 @@ impl Config {
         Ok(path)
     }
 
-    /// Writes through a temporary file and a rename, so a crash never leaves half a config.
+    /// Writes through a temporary file and a rename, so a crash never leaves half a config; the
+    /// file is private (0600) and a directory made for it 0700.
     pub(crate) fn save_to(&self, path: &Path) -> Result<(), ConfigError> {
         let err = |e: &dyn std::fmt::Display| ConfigError::Write {
             path: path.display().to_string(),
             message: e.to_string(),
         };
         let text = toml::to_string_pretty(self).map_err(|e| err(&e))?;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-        }
-        let tmp = path.with_extension("toml.tmp");
         let body = format!(
             "# segment-access profiles: non-secret settings only. Tokens live in the OS keyring.\n{text}"
         );
-        std::fs::write(&tmp, body).map_err(|e| err(&e))?;
-        std::fs::rename(&tmp, path).map_err(|e| err(&e))
+        crate::files::write_private_atomic(path, body.as_bytes()).map_err(|e| err(&e))
     }
 
     /// The profile in force: the named one, else the configured default, else `default`.

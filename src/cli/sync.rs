@@ -60,19 +60,27 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
             parent.display()
         )));
     }
-    if args.out.is_dir() {
-        return Err(CliError::usage(format!(
-            "cannot write {}: it is a directory",
-            args.out.display()
-        )));
-    }
+    // A place that is not a regular file, or a directory that takes no file, is refused now.
+    snapshot::write::check_target(&args.out)
+        .map_err(|e| CliError::usage(format!("cannot write the snapshot: {e}")))?;
     let taken_at_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     let started = Instant::now();
-    let source = ctx.source(None).await?;
-    let dir = load_all(ctx, &source).await?;
+    let read = async {
+        let source = ctx.source(None).await?;
+        let dir = load_all(ctx, &source).await?;
+        Ok::<_, CliError>((source, dir))
+    };
+    let (source, dir) = match read.await {
+        Ok(r) => r,
+        Err(e) => {
+            // The probe file of the check above.
+            let _ = std::fs::remove_file(snapshot::write::tmp_path(&args.out));
+            return Err(e);
+        }
+    };
     let meta = Meta {
         tool_version: VERSION.to_string(),
         taken_at_unix,

@@ -33,6 +33,11 @@ pub(crate) fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
         path: shown.clone(),
         message,
     };
+    if path.is_dir() {
+        return Err(invalid(
+            "is a directory; name a snapshot file written by `sync --out`".into(),
+        ));
+    }
     if !path.is_file() {
         return Err(invalid("no such snapshot file".into()));
     }

@@ -33,11 +33,53 @@ pub(crate) struct Counts {
     pub grants: usize,
 }
 
+/// Checks, before minutes of reading, that a snapshot can be written to `path`: it is a new
+/// path or a regular file (never a directory, a device, a FIFO or a symbolic link, which a
+/// rename would replace), and its directory takes a private temporary file.
+pub(crate) fn check_target(path: &Path) -> Result<(), SnapshotError> {
+    let shown = path.display().to_string();
+    let invalid = |message: &str| SnapshotError::Invalid {
+        path: shown.clone(),
+        message: message.to_string(),
+    };
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(invalid(
+                "is a symbolic link; name the file itself (a snapshot replaces the path it is written to)",
+            ));
+        }
+        Ok(m) if m.is_dir() => return Err(invalid("is a directory; name a file in it")),
+        Ok(m) if !m.is_file() => {
+            return Err(invalid(
+                "is not a regular file (a device, FIFO or socket); a snapshot is written only to a new path or over a regular file",
+            ));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(SnapshotError::Io {
+                path: shown,
+                source,
+            });
+        }
+    }
+    let tmp = tmp_path(path);
+    let _ = std::fs::remove_file(&tmp);
+    crate::files::private_options()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map(drop)
+        .map_err(|source| SnapshotError::Io {
+            path: shown,
+            source,
+        })
+}
+
 pub(crate) fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts, SnapshotError> {
+    check_target(path)?;
     let tmp = tmp_path(path);
     let shown = path.display().to_string();
-    // A stale temporary file from a killed run with the same pid is ours to replace.
-    let _ = std::fs::remove_file(&tmp);
     let result = write_to(&tmp, dir, meta).map_err(|source| SnapshotError::Sqlite {
         path: shown.clone(),
         source,
@@ -61,9 +103,7 @@ pub(crate) fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts,
 
 /// Same directory as the target, so the rename cannot cross file systems.
 pub(crate) fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
-    path.with_file_name(name)
+    crate::files::tmp_path(path)
 }
 
 fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts> {

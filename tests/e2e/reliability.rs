@@ -209,3 +209,83 @@ fn a_torn_journal_line_is_set_aside_and_undo_still_works() {
     let alan = user_by_email(&state(&emu), "alan.turing@acme.example").clone();
     assert!(source_ids(&alan, "Source Read-only").is_empty(), "{alan}");
 }
+
+/// Requests the emulator has answered, of any kind.
+fn requests(emu: &segment_access::emulator::BlockingEmulator) -> u64 {
+    stats(emu)["byRoute"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum()
+}
+
+#[cfg(unix)]
+#[test]
+fn files_the_tool_writes_are_private_at_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    let emu = small();
+    let dir = temp_dir("modes");
+    let state_dir = dir.path().join("state");
+    let snap = dir.path().join("snaps").join("a.db");
+    std::fs::create_dir(dir.path().join("snaps")).unwrap();
+    let script = format!(
+        "umask 022 && '{BIN}' grant --to alan.turing@acme.example --role 'Source Read-only' --on 'source:Website Dev' --yes && '{BIN}' sync --out '{}'",
+        snap.display()
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .env("SEGMENT_API_URL", emu.url())
+        .env("SEGMENT_TOKEN", OWNER)
+        .env("SEGMENT_ACCESS_STATE_DIR", &state_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&state_dir), 0o700, "state directory");
+    assert_eq!(mode(&state_dir.join("journal.ndjson")), 0o600, "journal");
+    assert_eq!(mode(&snap), 0o600, "snapshot");
+}
+
+#[cfg(unix)]
+#[test]
+fn sync_refuses_a_fifo_a_device_and_a_directory_before_reading_anything() {
+    let emu = small();
+    let dir = temp_dir("sync-target");
+    let fifo = dir.path().join("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (target, why) in [
+        (fifo.to_str().unwrap(), "not a regular file"),
+        ("/dev/null", "not a regular file"),
+        (dir.path().to_str().unwrap(), "is a directory"),
+    ] {
+        let (code, _, err) = run(bin(&emu.url(), OWNER).args(["sync", "--out", target]));
+        assert_eq!(code, Some(2), "{target}: {err}");
+        assert!(err.contains(why), "{target}: {err}");
+        assert_eq!(requests(&emu), 0, "{target}: nothing was read first");
+    }
+    // /dev/null is still the device it was.
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    let (code, _, err) = run(bin(&emu.url(), OWNER).args([
+        "list",
+        "users",
+        "--snapshot",
+        dir.path().to_str().unwrap(),
+    ]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("is a directory"), "{err}");
+}
