@@ -324,3 +324,27 @@ fn login_stores_nothing_when_the_token_cannot_be_checked() {
     assert!(!env.config_text().contains(canary));
     assert!(!Path::new(&env.path().join("config.toml")).exists());
 }
+
+#[test]
+fn a_login_that_cannot_write_its_config_leaves_no_token_behind() {
+    let emu = crate::support::small();
+    let profile = unique_profile("no-config");
+    // A config directory that reads (no config.toml yet) but takes no file, even for root.
+    let out = assert_cmd::Command::new(crate::support::BIN)
+        .env("SEGMENT_ACCESS_CONFIG_DIR", "/proc")
+        .env_remove("SEGMENT_TOKEN")
+        .env_remove("SEGMENT_PROFILE")
+        .env_remove("SEGMENT_REGION")
+        .args(["auth", "login", "--with-token", "--profile", &profile])
+        .args(["--api-url", &emu.url()])
+        .write_stdin(format!("{}\n", crate::support::OWNER))
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the token was not stored"), "{stderr}");
+    assert!(
+        keyring().get(&profile).expect("reads").is_none(),
+        "no usable token is left in the keyring"
+    );
+}

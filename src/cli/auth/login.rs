@@ -89,13 +89,10 @@ pub(super) async fn run(args: LoginArgs, ctx: &mut Context) -> Result<ExitCode, 
             }
         })?;
 
+    // The token is stored last, once everything else is written, and the config is put back
+    // if storing it fails: a failed login leaves neither a usable token nor a half profile.
     let keyring = Keyring::open()?;
-    let backend = keyring.set(&profile, &token).map_err(|e| {
-        CliError::auth(format!(
-            "cannot store the token: {e}; set SEGMENT_TOKEN or pipe the token to --token-stdin instead"
-        ))
-    })?;
-
+    let previous = config.clone();
     let workspace = verified.workspace;
     settings.workspace_name = Some(workspace.name.clone());
     settings.workspace_slug = Some(workspace.slug.clone());
@@ -105,7 +102,23 @@ pub(super) async fn run(args: LoginArgs, ctx: &mut Context) -> Result<ExitCode, 
     if args.set_default || (first && profile != DEFAULT_PROFILE) {
         config.default_profile = Some(profile.clone());
     }
-    let path = config.save()?;
+    let path = config.save().map_err(|e| {
+        let e = CliError::from(e);
+        CliError::new(e.kind, format!("{}; the token was not stored", e.message))
+    })?;
+    let backend = match keyring.set(&profile, &token) {
+        Ok(b) => b,
+        Err(e) => {
+            let restored = previous.save();
+            let mut err = CliError::auth(format!(
+                "cannot store the token: {e}; set SEGMENT_TOKEN or pipe the token to --token-stdin instead"
+            ));
+            if let Err(r) = restored {
+                err = err.context(format!("could not put config.toml back either ({r})"));
+            }
+            return Err(err);
+        }
+    };
 
     ctx.note(&format!(
         "Logged in to workspace {:?} ({}) at {url}",
