@@ -101,7 +101,9 @@ pub(crate) async fn prepare(
     let mut principals: Vec<PrincipalWork> = Vec::new();
     for (i, w) in wants.iter().enumerate() {
         let refusal = match (&w.item, &w.principal) {
-            (Item::Refused { status, message }, _) => Some((*status, message.clone())),
+            (Item::Refused {
+                status, message, ..
+            }, _) => Some((*status, message.clone())),
             (Item::Bind(_), Principal::Invite { .. }) => Some((
                 Status::Failed,
                 "Segment's API cannot change the roles of a pending invite: revoke-invite, then invite again with --role".to_string(),
@@ -326,6 +328,13 @@ impl ChangePlan for Prepared {
 
     fn batch(&self) -> bool {
         self.shape.batch
+    }
+
+    fn invalid(&self) -> usize {
+        self.wants
+            .iter()
+            .filter(|w| matches!(w.item, Item::Refused { invalid: true, .. }))
+            .count()
     }
 
     fn preview(&self) -> Vec<ChangeResult> {

@@ -50,6 +50,10 @@ pub(crate) trait ChangePlan {
     fn batch(&self) -> bool {
         false
     }
+    /// Items refused because the input contradicts the workspace (malformed records).
+    fn invalid(&self) -> usize {
+        0
+    }
     /// Applies what is pending; every change that lands goes to `ledger` before the next write.
     async fn apply(&mut self, client: &Client, ledger: &mut dyn Ledger) -> Vec<ChangeResult>;
     /// For an undo: the journal entry it closed, when it undid all of it.

@@ -254,10 +254,17 @@ pub(crate) struct GroupRef {
 pub(crate) enum Item {
     Bind(Binding),
     Member(GroupRef),
-    /// Refused before planning (e.g. an inherited grant in a revoke batch).
+    /// Refused before planning (e.g. an inherited grant in a revoke batch), reported with what
+    /// the record named.
     Refused {
         status: Status,
         message: String,
+        /// The record contradicts the workspace (an id and a name that disagree): malformed
+        /// input rather than a failed change.
+        invalid: bool,
+        role: Option<String>,
+        resource: Option<String>,
+        labels: Vec<LabelRef>,
     },
 }
 
@@ -292,7 +299,17 @@ impl Want {
                 Some(format!("group:{}", g.name)),
                 Vec::new(),
             ),
-            Item::Refused { .. } => (action_str(action), None, None, Vec::new()),
+            Item::Refused {
+                role,
+                resource,
+                labels,
+                ..
+            } => (
+                action_str(action),
+                role.clone(),
+                resource.clone(),
+                labels.clone(),
+            ),
         };
         ChangeResult {
             principal: self.principal.display(),

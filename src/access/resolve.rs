@@ -25,6 +25,34 @@ pub(crate) enum ResolveError {
     Syntax(String),
 }
 
+/// The candidates closest to `input` by edit distance (case-insensitive), best first: what a
+/// person most likely meant by a typo. At most three; none when nothing is close.
+pub(crate) fn nearest<'a>(
+    input: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let needle = input.trim().to_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    // Two edits always count; longer names tolerate a little more.
+    let allowed = (needle.chars().count() / 4).max(2);
+    let mut scored: Vec<(usize, &str)> = candidates
+        .into_iter()
+        .filter_map(|c| {
+            let d = strsim::damerau_levenshtein(&needle, &c.to_lowercase());
+            (d > 0 && d <= allowed).then_some((d, c))
+        })
+        .collect();
+    scored.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
 fn hint(candidates: &[String]) -> String {
     if candidates.is_empty() {
         String::new()
@@ -53,18 +81,36 @@ fn pick<'a, T>(
     match hits.len() {
         1 => Ok(hits[0]),
         0 => {
-            let mut near: Vec<String> = items
+            // Typos first (by edit distance), then names that contain what was typed.
+            let mut typos: Vec<(usize, String)> = items
+                .iter()
+                .filter_map(|t| {
+                    keys(t)
+                        .iter()
+                        .filter(|k| !nearest(&needle, std::iter::once(k.as_str())).is_empty())
+                        .map(|k| strsim::damerau_levenshtein(&needle, &k.to_lowercase()))
+                        .min()
+                        .map(|d| (d, describe(t)))
+                })
+                .collect();
+            typos.sort();
+            let mut near: Vec<String> = typos.into_iter().map(|(_, d)| d).collect();
+            let mut contains: Vec<String> = items
                 .iter()
                 .filter(|t| {
                     !needle.is_empty()
                         && keys(t).iter().any(|k| {
                             let k = k.to_lowercase();
-                            k.contains(&needle) || (needle.len() > 3 && needle.contains(&k))
+                            !k.is_empty()
+                                && (k.contains(&needle)
+                                    || (needle.len() > 3 && needle.contains(&k)))
                         })
                 })
                 .map(&describe)
+                .filter(|d| !near.contains(d))
                 .collect();
-            near.sort();
+            contains.sort();
+            near.extend(contains);
             near.truncate(5);
             Err(ResolveError::NotFound {
                 kind,

@@ -112,15 +112,50 @@ pub(crate) fn parse_label(s: &str) -> Result<LabelRef, String> {
     }
 }
 
-/// One batch record as a change. Problems become refused items, reported per record.
+/// Why a record cannot become a change.
+enum Refusal {
+    /// The record names something the workspace does not have, or Segment would refuse.
+    Failed(String),
+    /// The record contradicts the workspace: an id and a name or email that disagree.
+    Invalid(String),
+}
+
+impl From<String> for Refusal {
+    fn from(m: String) -> Refusal {
+        Refusal::Failed(m)
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(m: &str) -> Refusal {
+        Refusal::Failed(m.to_string())
+    }
+}
+
+/// One batch record as a change. Problems become refused items, reported per record with what
+/// the record named, so every reference is checked before anything is written and a bad
+/// record fails alone.
 pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &GrantRecord) -> Want {
-    let refuse = |status: Status, message: String| Item::Refused { status, message };
+    let refuse = |status: Status, r: Refusal| {
+        let (message, invalid) = match r {
+            Refusal::Failed(m) => (m, false),
+            Refusal::Invalid(m) => (m, true),
+        };
+        Item::Refused {
+            status,
+            message,
+            invalid,
+            role: rec.role.as_ref().map(|r| r.name.clone()),
+            resource: Some(rec.resource.display()),
+            labels: rec.labels.clone(),
+        }
+    };
     let principal = match known_principal(dir, &rec.principal) {
         Ok(p) => p,
-        Err(m) => {
+        Err(r) => {
             return Want {
                 principal: rec.principal.clone(),
-                item: refuse(Status::Failed, m),
+                item: refuse(Status::Failed, r),
                 line: Some(line),
             };
         }
@@ -143,22 +178,16 @@ pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &Gr
             Action::Revoke => Status::Failed,
             Action::Grant => Status::Skipped,
         };
-        refuse(status, what)
+        refuse(status, Refusal::Failed(what))
     } else if rec.is_membership() {
-        match dir.group(&rec.resource.id) {
-            Some(g) => Item::Member(GroupRef {
-                id: g.id.clone(),
-                name: g.name.clone(),
-            }),
-            None => refuse(
-                Status::Failed,
-                format!("no group with id {:?}", rec.resource.id),
-            ),
+        match membership_group(dir, rec) {
+            Ok(g) => Item::Member(g),
+            Err(r) => refuse(Status::Failed, r),
         }
     } else {
-        match record_binding(dir, rec) {
+        match record_binding(dir, action, rec) {
             Ok(b) => Item::Bind(b),
-            Err(m) => refuse(Status::Failed, m),
+            Err(r) => refuse(Status::Failed, r),
         }
     };
     Want {
@@ -168,7 +197,30 @@ pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &Gr
     }
 }
 
-fn record_binding(dir: &Directory, rec: &GrantRecord) -> Result<Binding, String> {
+/// The group of a membership record, its id and name agreeing with the workspace.
+fn membership_group(dir: &Directory, rec: &GrantRecord) -> Result<GroupRef, Refusal> {
+    let g = dir
+        .group(&rec.resource.id)
+        .ok_or_else(|| format!("no group with id {:?}", rec.resource.id))?;
+    if let Some(name) = &rec.resource.name
+        && name != &g.name
+    {
+        return Err(disagree("group", &g.id, name, &g.name));
+    }
+    Ok(GroupRef {
+        id: g.id.clone(),
+        name: g.name.clone(),
+    })
+}
+
+/// The message for a record whose id names one thing and whose name or email another.
+fn disagree(what: &str, id: &str, record_says: &str, workspace_says: &str) -> Refusal {
+    Refusal::Invalid(format!(
+        "the record's {what} {id:?} is {workspace_says:?} in this workspace, not {record_says:?}; ids decide what changes, so fix the record (or take it from a fresh `list grants`)"
+    ))
+}
+
+fn record_binding(dir: &Directory, action: Action, rec: &GrantRecord) -> Result<Binding, Refusal> {
     let role_ref = rec
         .role
         .as_ref()
@@ -178,28 +230,45 @@ fn record_binding(dir: &Directory, rec: &GrantRecord) -> Result<Binding, String>
         .iter()
         .find(|r| r.id == role_ref.id)
         .ok_or_else(|| format!("no role with id {:?} ({})", role_ref.id, role_ref.name))?;
+    if role.name != role_ref.name {
+        return Err(disagree("role", &role.id, &role_ref.name, &role.name));
+    }
     let kind = rec
         .resource
         .kind
         .api_type()
         .ok_or("a role cannot be bound to a group")?;
-    let known = rec.resource.kind == ResourceKind::Workspace
-        || dir.resource_name(kind, &rec.resource.id).is_some();
-    if !known {
-        return Err(format!(
-            "no {} with id {:?} in this workspace",
-            kind.as_cli_str(),
-            rec.resource.id
-        ));
-    }
-    let workspace_id = dir.workspace.as_ref().map(|w| w.id.clone());
     let resource_id = if rec.resource.kind == ResourceKind::Workspace {
-        workspace_id.unwrap_or_else(|| rec.resource.id.clone())
+        let w = dir.workspace.as_ref().ok_or("the workspace was not read")?;
+        if rec.resource.id != w.id {
+            return Err(Refusal::Invalid(format!(
+                "the record is for workspace {:?}, but this token's workspace is {:?} ({}); grant records do not carry over between workspaces",
+                rec.resource.id, w.id, w.slug
+            )));
+        }
+        w.id.clone()
     } else {
+        let name = dir.resource_name(kind, &rec.resource.id).ok_or_else(|| {
+            format!(
+                "no {} with id {:?} in this workspace",
+                kind.as_cli_str(),
+                rec.resource.id
+            )
+        })?;
+        if let Some(said) = &rec.resource.name
+            && said != &name
+        {
+            return Err(disagree(kind.as_cli_str(), &rec.resource.id, said, &name));
+        }
         rec.resource.id.clone()
     };
     if let Some(p) = binding_problem(role, kind, &rec.labels) {
-        return Err(p);
+        return Err(p.into());
+    }
+    // A grant with a label the workspace does not have would fail for the whole principal at
+    // Segment; a revoke may name a label since deleted (the binding still carries it).
+    if action == Action::Grant {
+        unknown_labels(dir, &rec.labels)?;
     }
     let mut labels = rec.labels.clone();
     labels.sort();
@@ -214,29 +283,62 @@ fn record_binding(dir: &Directory, rec: &GrantRecord) -> Result<Binding, String>
     })
 }
 
-/// The principal as the workspace knows it now, by id (users, groups) or email (invites).
-fn known_principal(dir: &Directory, p: &Principal) -> Result<Principal, String> {
+/// An error naming the labels the workspace does not have, with the nearest it has.
+pub(crate) fn unknown_labels(dir: &Directory, labels: &[LabelRef]) -> Result<(), String> {
+    let known: Vec<String> = dir
+        .labels
+        .iter()
+        .map(|l| format!("{}={}", l.key, l.value))
+        .collect();
+    let Some(bad) = labels.iter().find(|l| !known.contains(&l.to_string())) else {
+        return Ok(());
+    };
+    let mut m = format!("no label {bad} in this workspace");
+    let near = resolve::nearest(&bad.to_string(), known.iter().map(String::as_str));
+    if !near.is_empty() {
+        m.push_str(&format!("; did you mean {}?", near.join(", ")));
+    } else if known.is_empty() {
+        m.push_str("; it has no labels (`segment-access list labels`)");
+    } else {
+        m.push_str(&format!("; it has: {}", known.join(", ")));
+    }
+    Err(m)
+}
+
+/// The principal as the workspace knows it now, by id (users, groups) or email (invites); a
+/// record whose id and email (or group name) disagree is refused.
+fn known_principal(dir: &Directory, p: &Principal) -> Result<Principal, Refusal> {
     match p {
-        Principal::User { id, .. } => dir
-            .user(id)
-            .map(|u| Principal::User {
+        Principal::User { id, email, .. } => {
+            let u = dir
+                .user(id)
+                .ok_or_else(|| format!("no user with id {id:?} in this workspace"))?;
+            if !u.email.eq_ignore_ascii_case(email) {
+                return Err(disagree("user", id, email, &u.email));
+            }
+            Ok(Principal::User {
                 id: u.id.clone(),
                 email: u.email.clone(),
                 name: u.name.clone(),
             })
-            .ok_or_else(|| format!("no user with id {id:?} in this workspace")),
-        Principal::Group { id, .. } => dir
-            .group(id)
-            .map(|g| Principal::Group {
+        }
+        Principal::Group { id, name } => {
+            let g = dir
+                .group(id)
+                .ok_or_else(|| format!("no group with id {id:?} in this workspace"))?;
+            if &g.name != name {
+                return Err(disagree("group", id, name, &g.name));
+            }
+            Ok(Principal::Group {
                 id: g.id.clone(),
                 name: g.name.clone(),
             })
-            .ok_or_else(|| format!("no group with id {id:?} in this workspace")),
-        Principal::Invite { email } => dir
+        }
+        Principal::Invite { email } => Ok(dir
             .invites
             .iter()
             .find(|e| e.eq_ignore_ascii_case(email))
             .map(|e| Principal::Invite { email: e.clone() })
-            .ok_or_else(|| format!("no pending invite for {email:?}")),
+            .ok_or_else(|| format!("no pending invite for {email:?}"))?),
     }
 }

@@ -119,6 +119,7 @@ pub(super) async fn run_change(
         groups: true,
         roles: true,
         resources: true,
+        labels: action == Action::Grant,
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
@@ -131,7 +132,7 @@ pub(super) async fn run_change(
             if asks && !choose::fill(ctx.prompter.as_mut(), &dir, &mut asked, all)? {
                 return Err(CliError::failure("cancelled; nothing was changed"));
             }
-            single(&dir, &client, &asked, &args.label, all).await?
+            single(&dir, &client, action, &asked, &args.label, all).await?
         }
     };
     let shape = Shape {
@@ -146,6 +147,7 @@ pub(super) async fn run_change(
 async fn single(
     dir: &Directory,
     client: &crate::segment::Client,
+    action: Action,
     asked: &Asked,
     label: &[String],
     all: bool,
@@ -175,6 +177,10 @@ async fn single(
         .map(|l| wants::parse_label(l))
         .collect::<Result<_, _>>()
         .map_err(CliError::usage)?;
+    // Checked before any write (and on --dry-run): Segment would refuse the whole write.
+    if action == Action::Grant {
+        wants::unknown_labels(dir, &labels).map_err(CliError::failure)?;
+    }
     let on: Vec<String> = if asked.on.is_empty() {
         vec!["workspace".to_string()]
     } else {

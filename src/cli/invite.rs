@@ -52,6 +52,7 @@ pub(crate) async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode,
         invites: true,
         roles: args.role.is_some(),
         resources: args.role.is_some(),
+        labels: !args.label.is_empty(),
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
@@ -64,6 +65,7 @@ pub(crate) async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode,
             .map(|l| wants::parse_label(l))
             .collect::<Result<Vec<_>, _>>()
             .map_err(CliError::usage)?;
+        wants::unknown_labels(&dir, &labels).map_err(CliError::failure)?;
         let on = if args.on.is_empty() {
             vec!["workspace".to_string()]
         } else {

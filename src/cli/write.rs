@@ -50,7 +50,14 @@ pub(super) async fn run<P: ChangePlan>(
         return report(ctx, &plan.preview(), batch);
     }
     if flags.dry_run {
-        return report(ctx, &plan.preview(), batch);
+        let code = report(ctx, &plan.preview(), batch);
+        if plan.invalid() > 0 {
+            return Err(CliError::usage(format!(
+                "{} record(s) contradict the workspace (see the report); fix them before applying",
+                plan.invalid()
+            )));
+        }
+        return code;
     }
     confirm(ctx, flags, &plan.question())?;
     let mut ledger = JournalLedger::open(ctx, plan.command(), &plan.workspace_id())?;
@@ -256,12 +263,23 @@ pub(super) fn report(
     if failed == 0 {
         return Ok(ExitCode::Ok);
     }
-    if batch {
+    // A batch where some records went through is a partial failure (3); one where none did
+    // is a failure (1), as a single change would be.
+    let succeeded = results
+        .iter()
+        .any(|r| matches!(r.status, Status::Applied | Status::Noop | Status::Planned));
+    if batch && succeeded {
         ctx.note(&format!(
             "{failed} of {} records failed; the others are reported as they stand",
             results.len()
         ));
         return Ok(ExitCode::Partial);
+    }
+    if batch {
+        return Err(CliError::failure(format!(
+            "all {} records failed (the report says why, line by line)",
+            results.len()
+        )));
     }
     let first = results
         .iter()
