@@ -156,7 +156,7 @@ pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &Gr
             ),
         }
     } else {
-        match record_binding(dir, rec) {
+        match record_binding(dir, action, rec) {
             Ok(b) => Item::Bind(b),
             Err(m) => refuse(Status::Failed, m),
         }
@@ -168,7 +168,7 @@ pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &Gr
     }
 }
 
-fn record_binding(dir: &Directory, rec: &GrantRecord) -> Result<Binding, String> {
+fn record_binding(dir: &Directory, action: Action, rec: &GrantRecord) -> Result<Binding, String> {
     let role_ref = rec
         .role
         .as_ref()
@@ -185,7 +185,9 @@ fn record_binding(dir: &Directory, rec: &GrantRecord) -> Result<Binding, String>
         .ok_or("a role cannot be bound to a group")?;
     let known = rec.resource.kind == ResourceKind::Workspace
         || dir.resource_name(kind, &rec.resource.id).is_some();
-    if !known {
+    // A binding on a resource the workspace no longer lists can still be revoked (by id); it
+    // cannot be granted.
+    if !known && action == Action::Grant {
         return Err(format!(
             "no {} with id {:?} in this workspace",
             kind.as_cli_str(),
