@@ -283,10 +283,11 @@ async fn init(args: CheckArgs, ctx: &mut Context) -> Result<ExitCode, CliError> 
             None => format!("{name} (not drawn from this workspace)"),
         })
         .collect();
+    let demo = if ctx.global.demo { " --demo" } else { "" };
     let check = if out == Path::new(DEFAULT_POLICY) {
-        "segment-access check".to_string()
+        format!("segment-access{demo} check")
     } else {
-        format!("segment-access check --policy {}", out.display())
+        format!("segment-access{demo} check --policy {}", out.display())
     };
     let mut note = format!("wrote {}\n  on:  {}", out.display(), on.join(", "));
     if !off.is_empty() {
