@@ -145,9 +145,8 @@ pub(crate) async fn run(args: CheckArgs, ctx: &mut Context) -> Result<ExitCode, 
         let n = ctx.print_list(grants)?;
         if ctx.renderer.is_table() {
             ctx.note(&format!(
-                "{} of {} named by {}",
+                "{} named by {} against {path}",
                 plural(n, "grant record"),
-                path,
                 plural(found.len(), "finding")
             ));
         }
