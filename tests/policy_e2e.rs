@@ -50,8 +50,13 @@ max = 2
 [rules.dangling_grants]
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
+/// A directory of its own for one test, removed when dropped.
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+fn write(dir: impl AsRef<Path>, name: &str, text: &str) -> PathBuf {
+    let p = dir.as_ref().join(name);
     std::fs::write(&p, text).expect("policy written");
     p
 }
@@ -358,7 +363,7 @@ fn schema_validator() -> jsonschema::Validator {
 #[test]
 fn every_rule_finds_its_records_and_fixing_the_workspace_makes_check_pass() {
     let emu = fast();
-    let tmp = temp_dir("policy-every");
+    let tmp = scratch();
     let st = setup(&emu);
     let policy = write(&tmp, "policy.toml", EVERY_RULE);
 
@@ -443,11 +448,11 @@ fn every_rule_finds_its_records_and_fixing_the_workspace_makes_check_pass() {
     );
 
     // Fix it with the tool: revoke every grant the findings name...
-    let dir = temp_dir("policy-every-journal");
+    let dir = scratch();
     let (_, grants, _) = check(&emu, &policy, &["--grants", "--format", "ndjson"]);
     let records = parse_ndjson(&grants);
     assert_eq!(records.len(), 9, "each grant once: {grants}");
-    let (code, out, err) = run(writer(&emu, &dir)
+    let (code, out, err) = run(writer(&emu, dir.path())
         .args(["revoke", "--from-file", "-", "--yes", "--format", "ndjson"])
         .write_stdin(grants));
     assert_eq!(code, 0, "{out}{err}");
@@ -457,7 +462,7 @@ fn every_rule_finds_its_records_and_fixing_the_workspace_makes_check_pass() {
     );
     // ...withdraw the invite from outside the domain (two pending remain, as allowed)...
     let (code, _, err) =
-        run(writer(&emu, &dir).args(["revoke-invite", "contractor@agency.example", "--yes"]));
+        run(writer(&emu, dir.path()).args(["revoke-invite", "contractor@agency.example", "--yes"]));
     assert_eq!(code, 0, "{err}");
     // ...and put everyone in no group into the empty one.
     for who in [
@@ -466,8 +471,14 @@ fn every_rule_finds_its_records_and_fixing_the_workspace_makes_check_pass() {
         "margaret.hamilton@acme.example",
         "radia.perlman@acme.example",
     ] {
-        let (code, _, err) =
-            run(writer(&emu, &dir).args(["grant", "--to", who, "--group", "Contractors", "--yes"]));
+        let (code, _, err) = run(writer(&emu, dir.path()).args([
+            "grant",
+            "--to",
+            who,
+            "--group",
+            "Contractors",
+            "--yes",
+        ]));
         assert_eq!(code, 0, "{who}: {err}");
     }
     let (code, out, err) = check(&emu, &policy, &[]);
@@ -548,7 +559,7 @@ fn redundant_findings_through_jq_into_revoke_remove_exactly_those_grants() {
         return;
     }
     let emu = fast();
-    let cwd = temp_dir("policy-jq");
+    let cwd = scratch();
     write(&cwd, "segment-access-policy.toml", EVERY_RULE);
     let removed = redundant(&with_empty_group(&emu));
     let before = state(&emu);
@@ -556,8 +567,8 @@ fn redundant_findings_through_jq_into_revoke_remove_exactly_those_grants() {
     // Exactly as docs/policy.md gives it.
     let (code, out) = pipeline(
         &emu,
-        &cwd,
-        &temp_dir("policy-jq-journal"),
+        cwd.path(),
+        scratch().path(),
         "segment-access check --format ndjson \\\n  | jq -c 'select(.rule == \"redundant_grants\") | .grant' \\\n  | segment-access revoke --from-file - --yes",
     );
     assert_eq!(code, 0, "{out}");
@@ -574,14 +585,14 @@ fn redundant_findings_through_jq_into_revoke_remove_exactly_those_grants() {
 #[test]
 fn check_grants_into_revoke_removes_exactly_the_redundant_grants() {
     let emu = fast();
-    let cwd = temp_dir("policy-grants");
+    let cwd = scratch();
     write(&cwd, "segment-access-policy.toml", EVERY_RULE);
     let removed = redundant(&with_empty_group(&emu));
     let before = state(&emu);
     let (code, out) = pipeline(
         &emu,
-        &cwd,
-        &temp_dir("policy-grants-journal"),
+        cwd.path(),
+        scratch().path(),
         "segment-access check --rule redundant_grants --grants --format ndjson \\\n  | segment-access revoke --from-file - --yes",
     );
     assert_eq!(code, 0, "{out}");
@@ -592,7 +603,7 @@ fn check_grants_into_revoke_removes_exactly_the_redundant_grants() {
 #[test]
 fn a_wrong_policy_exits_2_naming_line_and_field_with_a_suggestion() {
     let emu = fast();
-    let tmp = temp_dir("policy-bad");
+    let tmp = scratch();
     let cases: [(&str, &str, &str); 5] = [
         (
             "version = 1\n\n[rules.redundant_grant]\n",
@@ -659,7 +670,7 @@ fn a_wrong_policy_exits_2_naming_line_and_field_with_a_suggestion() {
     assert!(err.contains(":4:9: rules.label_scoped[0].label: no label environment=prd in this workspace; did you mean environment=prod?"), "{err}");
 
     // No policy: say how to make one.
-    let empty = temp_dir("policy-none");
+    let empty = scratch();
     let (code, _, err) = run(bin(&emu.url(), OWNER).current_dir(&empty).arg("check"));
     assert_eq!(code, 2);
     assert!(
@@ -672,7 +683,7 @@ fn a_wrong_policy_exits_2_naming_line_and_field_with_a_suggestion() {
         ),
         "{err}"
     );
-    let (code, _, err) = check(&emu, &empty.join("missing.toml"), &[]);
+    let (code, _, err) = check(&emu, &empty.path().join("missing.toml"), &[]);
     assert_eq!(code, 2);
     assert!(err.contains("cannot read the policy"), "{err}");
     // --rule names a rule the policy has.
@@ -688,7 +699,7 @@ fn a_wrong_policy_exits_2_naming_line_and_field_with_a_suggestion() {
 #[test]
 fn fail_on_decides_the_exit_code() {
     let emu = fast();
-    let tmp = temp_dir("policy-fail-on");
+    let tmp = scratch();
     // Four low findings (users in no group) and nothing else.
     let p = write(&tmp, "p.toml", "version = 1\n[rules.ungrouped_users]\n");
     assert_eq!(check(&emu, &p, &[]).0, 1);
@@ -709,8 +720,8 @@ fn fail_on_decides_the_exit_code() {
 #[test]
 fn init_pins_todays_owners_so_a_new_owner_is_a_finding() {
     let emu = fast();
-    let tmp = temp_dir("policy-init");
-    let journal = temp_dir("policy-init-journal");
+    let tmp = scratch();
+    let journal = scratch();
     let (code, out, err) = run(bin(&emu.url(), OWNER)
         .current_dir(&tmp)
         .args(["check", "--init"]));
@@ -726,7 +737,7 @@ fn init_pins_todays_owners_so_a_new_owner_is_a_finding() {
     );
     assert!(err.contains("redundant_grants (3 findings today)"), "{err}");
     assert!(err.contains("next: segment-access check"), "{err}");
-    let path = tmp.join("segment-access-policy.toml");
+    let path = tmp.path().join("segment-access-policy.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     #[cfg(unix)]
     {
@@ -780,7 +791,7 @@ fn init_pins_todays_owners_so_a_new_owner_is_a_finding() {
     }
 
     // A new owner is a finding: the grant that made them one, and the count.
-    let (code, _, err) = run(writer(&emu, &journal).args([
+    let (code, _, err) = run(writer(&emu, journal.path()).args([
         "grant",
         "--to",
         "linus.torvalds@acme.example",
@@ -813,10 +824,10 @@ fn init_pins_todays_owners_so_a_new_owner_is_a_finding() {
 #[test]
 fn a_snapshot_answers_as_the_live_workspace_did() {
     let emu = fast();
-    let tmp = temp_dir("policy-snapshot");
+    let tmp = scratch();
     setup(&emu);
     let policy = write(&tmp, "policy.toml", EVERY_RULE);
-    let db = tmp.join("acme.db");
+    let db = tmp.path().join("acme.db");
     let (code, _, err) = run(bin(&emu.url(), OWNER).args(["sync", "--out", db.to_str().unwrap()]));
     assert_eq!(code, 0, "{err}");
     let (live_code, live, _) = check(&emu, &policy, &["--format", "json"]);
@@ -852,7 +863,7 @@ fn a_snapshot_answers_as_the_live_workspace_did() {
 #[test]
 fn live_reads_only_what_the_rules_need() {
     let emu = fast();
-    let tmp = temp_dir("policy-need");
+    let tmp = scratch();
     let p = write(
         &tmp,
         "p.toml",
