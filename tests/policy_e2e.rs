@@ -728,14 +728,18 @@ fn init_pins_todays_owners_so_a_new_owner_is_a_finding() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "");
     assert!(
-        err.starts_with("wrote segment-access-policy.toml\n"),
+        err.starts_with("wrote segment-access-policy.toml (5 on, 4 off)\n"),
         "{err}"
     );
     assert!(
-        err.contains("role_holders (2 Workspace Owners pinned)"),
+        err.contains("\n  on   role_holders: 2 Workspace Owners pinned\n"),
         "{err}"
     );
-    assert!(err.contains("redundant_grants (3 findings today)"), "{err}");
+    assert!(
+        err.contains("\n  off  redundant_grants: 3 findings today\n"),
+        "{err}"
+    );
+    assert!(err.lines().all(|l| l.len() <= 80), "{err}");
     assert!(err.contains("next: segment-access check"), "{err}");
     let path = tmp.path().join("segment-access-policy.toml");
     let text = std::fs::read_to_string(&path).unwrap();

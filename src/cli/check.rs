@@ -259,39 +259,35 @@ async fn init(args: CheckArgs, ctx: &mut Context) -> Result<ExitCode, CliError> 
         return Ok(ExitCode::Ok);
     }
     write_new(&out, &s.text, args.force)?;
-    let mut on: Vec<String> = Vec::new();
+    let mut note = format!(
+        "wrote {} ({} on, {} off)",
+        out.display(),
+        s.on.len(),
+        s.off.len()
+    );
     for name in &s.on {
-        on.push(match (*name, s.owners) {
+        let pinned = match (*name, s.owners) {
             ("role_holders", Some((_, people))) => {
-                format!(
-                    "role_holders ({} pinned)",
-                    plural(people, "Workspace Owner")
-                )
+                format!(": {} pinned", plural(people, "Workspace Owner"))
             }
-            ("email_domains", _) => {
-                format!("email_domains ({} pinned)", plural(s.domains, "domain"))
-            }
-            (n, _) => n.to_string(),
-        });
+            ("email_domains", _) => format!(": {} pinned", plural(s.domains, "domain")),
+            _ => String::new(),
+        };
+        note.push_str(&format!("\n  on   {name}{pinned}"));
     }
-    let off: Vec<String> = s
-        .off
-        .iter()
-        .map(|(name, n)| match n {
-            Some(n) => format!("{name} ({} today)", plural(*n, "finding")),
-            None => format!("{name} (not drawn from this workspace)"),
-        })
-        .collect();
+    for (name, n) in &s.off {
+        let why = match n {
+            Some(n) => format!("{} today", plural(*n, "finding")),
+            None => "not drawn from this workspace".to_string(),
+        };
+        note.push_str(&format!("\n  off  {name}: {why}"));
+    }
     let demo = if ctx.global.demo { " --demo" } else { "" };
     let check = if out == Path::new(DEFAULT_POLICY) {
         format!("segment-access{demo} check")
     } else {
         format!("segment-access{demo} check --policy {}", out.display())
     };
-    let mut note = format!("wrote {}\n  on:  {}", out.display(), on.join(", "));
-    if !off.is_empty() {
-        note.push_str(&format!("\n  off: {}", off.join(", ")));
-    }
     note.push_str(&format!("\nnext: {check}"));
     ctx.note(&note);
     Ok(ExitCode::Ok)
