@@ -9,6 +9,7 @@ pub(crate) mod directory;
 pub(crate) mod grants;
 pub(crate) mod journal;
 pub(crate) mod plan;
+pub(crate) mod policy;
 pub(crate) mod record;
 pub(crate) mod resolve;
 pub(crate) mod source;

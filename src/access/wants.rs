@@ -248,17 +248,25 @@ fn record_binding(dir: &Directory, action: Action, rec: &GrantRecord) -> Result<
         }
         w.id.clone()
     } else {
-        let name = dir.resource_name(kind, &rec.resource.id).ok_or_else(|| {
-            format!(
-                "no {} with id {:?} in this workspace",
-                kind.as_cli_str(),
-                rec.resource.id
-            )
-        })?;
-        if let Some(said) = &rec.resource.name
-            && said != &name
-        {
-            return Err(disagree(kind.as_cli_str(), &rec.resource.id, said, &name));
+        match dir.resource_name(kind, &rec.resource.id) {
+            Some(name) => {
+                if let Some(said) = &rec.resource.name
+                    && said != &name
+                {
+                    return Err(disagree(kind.as_cli_str(), &rec.resource.id, said, &name));
+                }
+            }
+            // A binding on a resource the workspace no longer lists can still be revoked (by
+            // id); it cannot be granted.
+            None if action == Action::Revoke => {}
+            None => {
+                return Err(format!(
+                    "no {} with id {:?} in this workspace",
+                    kind.as_cli_str(),
+                    rec.resource.id
+                )
+                .into());
+            }
         }
         rec.resource.id.clone()
     };

@@ -3,6 +3,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod browse;
+pub(crate) mod check;
 mod choose;
 pub(crate) mod color;
 pub(crate) mod completions;
@@ -202,6 +203,8 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// An access-review sheet from a snapshot: one row per person, every role and its source.
     Report(report::ReportArgs),
+    /// Check the workspace against a policy file of access rules; exit 1 on findings.
+    Check(check::CheckArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -244,6 +247,7 @@ async fn dispatch(command: Command, ctx: &mut Context) -> Result<ExitCode, CliEr
         Command::Sync(args) => sync::run(args, ctx).await,
         Command::Diff(args) => diff::run(args, ctx).await,
         Command::Report(args) => report::run(args, ctx).await,
+        Command::Check(args) => check::run(args, ctx).await,
         Command::Emulator(_)
         | Command::Completions(_)
         | Command::Man(_)

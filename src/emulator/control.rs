@@ -226,6 +226,39 @@ pub(super) async fn put_group_permissions(
     }
 }
 
+/// `DELETE /_emulator/resources/{type}/{id}` (`type`: source, warehouse, function, space):
+/// removes the resource and leaves every permission that points at it, so a test can see grants
+/// on a resource the workspace no longer lists.
+pub(super) async fn delete_resource(
+    AxState(shared): AxState<Arc<Shared>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    let mut st = lock(&shared.state);
+    let removed = match kind.as_str() {
+        "source" => remove(&mut st.sources, |r| r.id == id),
+        "warehouse" => remove(&mut st.warehouses, |r| r.id == id),
+        "function" => remove(&mut st.functions, |r| r.id == id),
+        "space" => remove(&mut st.spaces, |r| r.id == id),
+        _ => {
+            return err(ApiError::validation(
+                "type",
+                format!("{kind:?} is not source, warehouse, function or space"),
+            ));
+        }
+    };
+    if removed {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        err(ApiError::not_found(format!("No {kind} {id}")))
+    }
+}
+
+fn remove<T>(v: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
+    let before = v.len();
+    v.retain(|r| !matches(r));
+    v.len() != before
+}
+
 pub(super) async fn put_group_users(
     AxState(shared): AxState<Arc<Shared>>,
     Path(group_id): Path<String>,

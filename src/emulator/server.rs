@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::body::Body;
-use axum::routing::{any, get, post, put};
+use axum::routing::{any, delete, get, post, put};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
@@ -87,6 +87,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/_emulator/group/{group_id}/users",
             put(control::put_group_users),
+        )
+        .route(
+            "/_emulator/resources/{kind}/{id}",
+            delete(control::delete_resource),
         )
         .route(
             "/_emulator/hooks",
