@@ -12,6 +12,11 @@ use super::resolve::{self, ResolveError};
 /// `<email|user id>`, `group:<id|name>` or `invite:<email>`.
 pub(crate) fn principal(dir: &Directory, input: &str) -> Result<Principal, ResolveError> {
     if let Some(g) = input.strip_prefix("group:") {
+        if g.trim().is_empty() {
+            return Err(ResolveError::Syntax(
+                "group: needs a group name or id after the colon, e.g. group:Analysts".into(),
+            ));
+        }
         let g = resolve::group(&dir.groups, g)?;
         return Ok(Principal::Group {
             id: g.id.clone(),
@@ -19,23 +24,48 @@ pub(crate) fn principal(dir: &Directory, input: &str) -> Result<Principal, Resol
         });
     }
     if let Some(email) = input.strip_prefix("invite:") {
+        let email = email.trim();
+        if super::accounts::check_email(email).is_err() {
+            return Err(ResolveError::Syntax(format!(
+                "{input:?} is not invite:<email>, e.g. invite:new.hire@example.com"
+            )));
+        }
         return dir
             .invites
             .iter()
-            .find(|e| e.eq_ignore_ascii_case(email.trim()))
+            .find(|e| e.eq_ignore_ascii_case(email))
             .map(|e| Principal::Invite { email: e.clone() })
             .ok_or_else(|| ResolveError::NotFound {
                 kind: "pending invite",
                 input: email.to_string(),
-                candidates: Vec::new(),
+                candidates: resolve::nearest(email, dir.invites.iter().map(String::as_str)),
             });
     }
-    let u = resolve::user(&dir.users, input)?;
-    Ok(Principal::User {
-        id: u.id.clone(),
-        email: u.email.clone(),
-        name: u.name.clone(),
-    })
+    match resolve::user(&dir.users, input) {
+        Ok(u) => Ok(Principal::User {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            name: u.name.clone(),
+        }),
+        // The name of a group or a pending invite, typed without its prefix.
+        Err(ResolveError::NotFound { .. }) if resolve::group(&dir.groups, input).is_ok() => {
+            Err(ResolveError::Syntax(format!(
+                "{input:?} is a group, not a user: write group:{input}"
+            )))
+        }
+        Err(ResolveError::NotFound { .. })
+            if dir
+                .invites
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(input.trim())) =>
+        {
+            Err(ResolveError::Syntax(format!(
+                "{input:?} is a pending invite, not a user yet: write invite:{}",
+                input.trim()
+            )))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Why a binding cannot be made, in Segment's terms, or `None` when it can.

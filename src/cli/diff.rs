@@ -31,6 +31,9 @@ pub struct DiffArgs {
     /// The later state: a snapshot file, or `live`.
     #[arg(value_name = "NEW")]
     pub new: String,
+    /// Compare snapshots of two different workspaces anyway (every grant would differ).
+    #[arg(long)]
+    pub allow_different_workspaces: bool,
 }
 
 async fn side(which: &str, ctx: &mut Context) -> Result<Directory, CliError> {
@@ -51,6 +54,12 @@ pub(crate) async fn run(args: DiffArgs, ctx: &mut Context) -> Result<ExitCode, C
     if let (Some(a), Some(b)) = (&old.workspace, &new.workspace)
         && a.id != b.id
     {
+        if !args.allow_different_workspaces {
+            return Err(CliError::usage(format!(
+                "{} is workspace {} and {} is workspace {}: nothing but differences to see; compare two states of one workspace, or pass --allow-different-workspaces",
+                args.old, a.slug, args.new, b.slug
+            )));
+        }
         ctx.note(&format!(
             "warning: comparing two different workspaces ({} and {})",
             a.slug, b.slug

@@ -162,7 +162,11 @@ pub async fn run(args: EmulatorArgs) -> Result<(), EmulatorError> {
         println!("Owner token:  {DEFAULT_OWNER_TOKEN}");
         println!("Member token: {DEFAULT_MEMBER_TOKEN}");
     }
-    println!("Try: curl -H 'Authorization: Bearer {DEFAULT_OWNER_TOKEN}' {url}/");
+    if custom_tokens {
+        println!("Try: curl -H 'Authorization: Bearer <an owner token you gave>' {url}/");
+    } else {
+        println!("Try: curl -H 'Authorization: Bearer {DEFAULT_OWNER_TOKEN}' {url}/");
+    }
     println!("Control endpoints: {url}/_emulator/state, /_emulator/stats, /_emulator/config");
     println!("Press Ctrl-C to stop.");
     wait_for_signal().await;

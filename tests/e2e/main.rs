@@ -20,6 +20,7 @@ mod emulator_pagination;
 mod emulator_state;
 mod faults;
 mod list;
+mod messages;
 mod policy;
 mod reliability;
 mod secrets;
