@@ -106,6 +106,51 @@ pub(crate) fn config_path() -> Result<PathBuf, ConfigError> {
     Ok(config_dir()?.join(CONFIG_FILE))
 }
 
+const TOP_KEYS: [&str; 2] = ["default_profile", "profiles"];
+const PROFILE_KEYS: [&str; 6] = [
+    "region",
+    "api_url",
+    "format",
+    "workspace_name",
+    "workspace_slug",
+    "workspace_id",
+];
+
+/// What a config file holds that this version does not know, each with the nearest known key.
+fn unknown_keys(t: &toml::Table) -> Vec<String> {
+    let hint = |key: &str, known: &[&str]| {
+        let near = crate::access::resolve::nearest(key, known.iter().copied());
+        match near.first() {
+            Some(n) => format!("; did you mean {n:?}?"),
+            None => format!("; known keys: {}", known.join(", ")),
+        }
+    };
+    let mut out = Vec::new();
+    for (k, v) in t {
+        if !TOP_KEYS.contains(&k.as_str()) {
+            out.push(format!(
+                "unknown key {k:?} is ignored{}",
+                hint(k, &TOP_KEYS)
+            ));
+            continue;
+        }
+        let Some(profiles) = v.as_table().filter(|_| k == "profiles") else {
+            continue;
+        };
+        for (name, p) in profiles {
+            for key in p.as_table().into_iter().flat_map(|t| t.keys()) {
+                if !PROFILE_KEYS.contains(&key.as_str()) {
+                    out.push(format!(
+                        "profile {name:?} has an unknown key {key:?}, which is ignored{}",
+                        hint(key, &PROFILE_KEYS)
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Profile names become keyring account names and TOML keys: keep them plain.
 pub(crate) fn validate_profile_name(name: &str) -> Result<(), ConfigError> {
     let ok = !name.is_empty()
@@ -126,14 +171,18 @@ pub(crate) fn validate_profile_name(name: &str) -> Result<(), ConfigError> {
 
 impl Config {
     /// Reads the config file; a missing file is an empty config.
-    pub(crate) fn load() -> Result<Config, ConfigError> {
+    /// The config, and a warning for every key it does not know (ignored, not fatal: an older
+    /// or newer version may have written it).
+    pub(crate) fn load() -> Result<(Config, Vec<String>), ConfigError> {
         Config::load_from(&config_path()?)
     }
 
-    pub(crate) fn load_from(path: &Path) -> Result<Config, ConfigError> {
+    pub(crate) fn load_from(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Config::default(), Vec::new()));
+            }
             Err(e) => {
                 return Err(ConfigError::Read {
                     path: path.display().to_string(),
@@ -141,10 +190,17 @@ impl Config {
                 });
             }
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        let config = toml::from_str(&text).map_err(|e| ConfigError::Parse {
             path: path.display().to_string(),
             message: e.message().to_string(),
-        })
+        })?;
+        let warnings = toml::from_str::<toml::Table>(&text)
+            .map(|t| unknown_keys(&t))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|w| format!("warning: {}: {w}", path.display()))
+            .collect();
+        Ok((config, warnings))
     }
 
     pub(crate) fn save(&self) -> Result<PathBuf, ConfigError> {
@@ -225,6 +281,21 @@ mod tests {
         assert_eq!(c.active_name(None), "eu");
         assert_eq!(c.active_name(Some("staging")), "staging");
         assert_eq!(c.active_name(Some("  ")), "eu");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_nearest_known_one() {
+        let t: toml::Table = toml::from_str(
+            "default_profil = \"eu\"\n[profiles.eu]\nregoin = \"eu\"\nformat = \"json\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            unknown_keys(&t),
+            vec![
+                "unknown key \"default_profil\" is ignored; did you mean \"default_profile\"?",
+                "profile \"eu\" has an unknown key \"regoin\", which is ignored; did you mean \"region\"?",
+            ]
+        );
     }
 
     #[test]

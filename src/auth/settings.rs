@@ -88,17 +88,21 @@ pub(crate) struct Settings {
     pub api_url: String,
     /// The profile's default output format, if it sets one.
     pub format: Option<Format>,
+    /// What people should know about the config (unknown keys).
+    pub warnings: Vec<String>,
 }
 
 impl Settings {
     /// Reads config.toml once and resolves everything but the token, which is read only when a
     /// command needs it.
     pub(crate) fn resolve(flags: Flags) -> Result<Settings, SettingsError> {
-        let (config, config_error) = match Config::load() {
-            Ok(c) => (c, None),
-            Err(e) => (Config::default(), Some(e)),
+        let (config, warnings, config_error) = match Config::load() {
+            Ok((c, w)) => (c, w, None),
+            Err(e) => (Config::default(), Vec::new(), Some(e)),
         };
-        Settings::with_config(flags, config, config_error)
+        let mut s = Settings::with_config(flags, config, config_error)?;
+        s.warnings = warnings;
+        Ok(s)
     }
 
     pub(crate) fn with_config(
@@ -134,6 +138,7 @@ impl Settings {
             profile,
             api_url,
             format,
+            warnings: Vec::new(),
         })
     }
 

@@ -41,7 +41,7 @@ pub struct CompletionsArgs {
 /// that cannot be read completes nothing rather than failing the shell.
 pub(crate) fn profile_names() -> Vec<clap_complete::CompletionCandidate> {
     crate::auth::profiles::Config::load()
-        .map(|c| {
+        .map(|(c, _)| {
             c.profiles
                 .keys()
                 .map(clap_complete::CompletionCandidate::new)

@@ -39,6 +39,11 @@ impl Context {
         let term = Terminal::detect();
         let prompter = Box::new(TerminalPrompter::new(&term));
         let colors = color::decide(global.color_choice());
+        if !global.quiet {
+            for w in &settings.warnings {
+                eprintln!("{w}");
+            }
+        }
         Context::with(
             global,
             settings,

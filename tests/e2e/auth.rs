@@ -206,3 +206,98 @@ fn a_profiles_format_is_the_default_and_flags_override_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("format = \"yaml\""));
 }
+
+/// `auth login` of `profile` against `emu` with the owner token, in `env`.
+fn login(env: &ConfigDir, emu: &segment_access::emulator::BlockingEmulator, profile: &str) {
+    let out = env
+        .cmd()
+        .args(["auth", "login", "--with-token", "--profile", profile])
+        .args(["--api-url", &emu.url()])
+        .write_stdin(format!("{}\n", emulator::DEFAULT_OWNER_TOKEN))
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn switch_and_forget_profiles_across_processes() {
+    let emu = small();
+    let env = ConfigDir::new();
+    let us = unique_profile("sw-us");
+    let eu = unique_profile("sw-eu");
+    login(&env, &emu, &us);
+    login(&env, &emu, &eu);
+    // The first login made `us` the default; switching needs no token.
+    let out = env.cmd().args(["auth", "switch", &eu]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("is now the default profile"), "{err}");
+    assert!(
+        env.config_text()
+            .contains(&format!("default_profile = \"{eu}\""))
+    );
+    // Another process uses it without --profile.
+    env.cmd().args(["list", "workspace"]).assert().success();
+    // A mistyped profile is named with the nearest one.
+    let typo = format!("{}x", &eu);
+    let out = env.cmd().args(["auth", "switch", &typo]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("did you mean {eu:?}?")), "{err}");
+
+    // Forgetting the default profile removes token and settings, and leaves no default.
+    let out = env
+        .cmd()
+        .args(["auth", "logout", "--profile", &eu, "--forget"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains(&format!("auth switch {us}")), "{err}");
+    let config = env.config_text();
+    assert!(!config.contains(&eu), "{config}");
+    assert!(!config.contains("default_profile"), "{config}");
+    assert!(Keyring::open().unwrap().get(&eu).unwrap().is_none());
+    // The other profile is untouched.
+    env.cmd()
+        .args(["--profile", &us, "list", "workspace"])
+        .assert()
+        .success();
+    env.cmd()
+        .args(["auth", "logout", "--profile", &us, "--forget"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn status_advises_about_the_source_that_wins() {
+    let emu = small();
+    let env = ConfigDir::new();
+    let profile = unique_profile("advice");
+    login(&env, &emu, &profile);
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", "not-the-right-token")
+        .args(["--profile", &profile, "auth", "status"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("SEGMENT_TOKEN is set, wins over the keyring"),
+        "{err}"
+    );
+    assert!(
+        err.contains("works and is used once the variable is unset"),
+        "{err}"
+    );
+    assert!(!err.contains("run `segment-access auth login"), "{err}");
+    env.cmd()
+        .args(["auth", "logout", "--profile", &profile, "--forget"])
+        .assert()
+        .success();
+}

@@ -260,3 +260,19 @@ fn auth_refuses_demo_mode() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn unknown_config_keys_are_warned_about_with_the_nearest_key() {
+    let env = ConfigDir::with_config("[profiles.default]\nregoin = \"eu\"\n");
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", CANARY)
+        .args(["--timeout", "2", "auth", "status"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("profile \"default\" has an unknown key \"regoin\", which is ignored; did you mean \"region\"?"),
+        "{err}"
+    );
+}

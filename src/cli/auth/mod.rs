@@ -3,6 +3,7 @@
 mod login;
 mod logout;
 mod status;
+mod switch;
 mod token;
 
 use clap::{Args, Subcommand};
@@ -22,7 +23,9 @@ Examples:
   segment-access auth login --profile eu-prod --region eu
   segment-access auth login --profile ci --with-token < token.txt
   segment-access auth status
+  segment-access auth switch eu-prod
   segment-access --profile eu-prod list users
+  segment-access auth logout --profile old --forget
   segment-access auth logout --all";
 
 #[derive(Debug, Args)]
@@ -40,7 +43,10 @@ pub enum AuthCommand {
     /// Per profile: workspace, API URL, where the token comes from, whether it works.
     #[command(after_help = status::HELP)]
     Status,
-    /// Delete stored tokens from the OS keyring (profile settings stay).
+    /// Make a profile the default one (no token asked).
+    #[command(after_help = switch::HELP)]
+    Switch(switch::SwitchArgs),
+    /// Delete stored tokens from the OS keyring (and with --forget, the profiles too).
     #[command(after_help = logout::HELP)]
     Logout(logout::LogoutArgs),
     /// Print the token in force on stdout, for piping into another tool. The only command that
@@ -58,6 +64,7 @@ pub(crate) async fn run(args: AuthArgs, ctx: &mut Context) -> Result<ExitCode, C
     match args.cmd {
         AuthCommand::Login(a) => login::run(a, ctx).await,
         AuthCommand::Status => status::run(ctx).await,
+        AuthCommand::Switch(a) => switch::run(a, ctx),
         AuthCommand::Logout(a) => logout::run(a, ctx),
         AuthCommand::Token => token::run(ctx),
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::auth::Keyring;
-use crate::auth::settings::profile_flag;
+use crate::auth::settings::{TokenSource, profile_flag};
 use crate::auth::verify;
 use crate::output::Tabular;
 use crate::segment::{Error as ApiError, Token};
@@ -110,6 +110,8 @@ pub(super) async fn run(ctx: &mut Context) -> Result<ExitCode, CliError> {
     let keyring = Keyring::open();
     let mut rows = Vec::new();
     let mut code = ExitCode::Ok;
+    let mut active_source: Option<TokenSource> = None;
+    let mut active_outcome = Outcome::Missing;
     for name in names {
         let settings = config.profiles.get(&name).cloned().unwrap_or_default();
         let is_active = name == active;
@@ -141,6 +143,9 @@ pub(super) async fn run(ctx: &mut Context) -> Result<ExitCode, CliError> {
             Ok(None) => Outcome::Missing,
             Ok(Some((token, source))) => {
                 row.token_source = Some(source.describe());
+                if is_active {
+                    active_source = Some(source);
+                }
                 check(ctx, &url, token, &mut row).await
             }
         };
@@ -150,17 +155,67 @@ pub(super) async fn run(ctx: &mut Context) -> Result<ExitCode, CliError> {
                 Outcome::Missing | Outcome::Rejected => ExitCode::Auth,
                 Outcome::Unreachable => ExitCode::Failure,
             };
+            active_outcome = outcome;
         }
         rows.push(row);
     }
     ctx.print_list(rows)?;
     if code != ExitCode::Ok {
-        ctx.note(&format!(
-            "the active profile {active:?} has no working token: run `segment-access auth login{}`",
-            profile_flag(&active)
-        ));
+        let advice = advice(ctx, &active, active_source, &active_outcome, &keyring).await;
+        ctx.note(&advice);
     }
     Ok(code)
+}
+
+/// What to do about the active profile's token, addressed to the source that won: a rejected
+/// SEGMENT_TOKEN is fixed by fixing (or unsetting) the variable, not by logging in again.
+async fn advice(
+    ctx: &Context,
+    active: &str,
+    source: Option<TokenSource>,
+    outcome: &Outcome,
+    keyring: &Result<Keyring, crate::auth::StoreError>,
+) -> String {
+    let login = format!("segment-access auth login{}", profile_flag(active));
+    if matches!(outcome, Outcome::Unreachable) {
+        return format!(
+            "Segment could not be reached at {} with the active profile {active:?}: check the network, the API URL (--api-url, the profile's region) and try again",
+            ctx.settings.api_url
+        );
+    }
+    match source {
+        Some(TokenSource::Env) | Some(TokenSource::Stdin) => {
+            let what = if source == Some(TokenSource::Env) {
+                "SEGMENT_TOKEN is set, wins over the keyring, and Segment rejected it: fix or unset SEGMENT_TOKEN"
+            } else {
+                "the token piped to --token-stdin was rejected: pipe the right one, or drop --token-stdin"
+            };
+            // Would the keyring's token do? Then that is the way out.
+            let stored = keyring
+                .as_ref()
+                .ok()
+                .and_then(|k| k.get(active).ok().flatten());
+            let timeout = std::time::Duration::from_secs(ctx.global.timeout);
+            let kept = match stored {
+                None => format!("; profile {active:?} has no stored token either ({login})"),
+                Some((t, _)) => match verify::verify(&ctx.settings.api_url, t, timeout).await {
+                    Ok(_) => format!(
+                        "; the token stored for profile {active:?} works and is used once the variable is unset"
+                    ),
+                    Err(_) => format!(
+                        "; the token stored for profile {active:?} does not work either ({login})"
+                    ),
+                },
+            };
+            format!("{what}{kept}")
+        }
+        Some(TokenSource::Keyring(_)) => format!(
+            "the token stored for the active profile {active:?} was rejected (revoked, or for another region?): run `{login}`"
+        ),
+        None => format!(
+            "the active profile {active:?} has no token: run `{login}`, set SEGMENT_TOKEN, or pipe one to --token-stdin"
+        ),
+    }
 }
 
 async fn check(ctx: &Context, url: &str, token: Token, row: &mut StatusRow) -> Outcome {
