@@ -423,7 +423,7 @@ impl ChangePlan for Prepared {
                                 });
                             }
                             if let Some(c) = done.change {
-                                record(c, ledger, &mut ledger_failed);
+                                record(c.named(&self.names), ledger, &mut ledger_failed);
                             }
                         }
                         Err(f) => {
@@ -431,7 +431,7 @@ impl ChangePlan for Prepared {
                             // A write that landed is journaled even when it could not be
                             // verified, so it is reported and `undo` can put it back.
                             if let Some(c) = f.change {
-                                record(c, ledger, &mut ledger_failed);
+                                record(c.named(&self.names), ledger, &mut ledger_failed);
                             }
                             if self.shape.fail_fast {
                                 stopped = Some(
@@ -460,7 +460,7 @@ impl ChangePlan for Prepared {
                 match membership(client, self.action, &work.principal, &g).await {
                     Ok(c) => {
                         self.decided[i] = Some((Status::Applied, String::new()));
-                        record(c, ledger, &mut ledger_failed);
+                        record(c.named(&self.names), ledger, &mut ledger_failed);
                     }
                     Err(e) => {
                         self.decided[i] = Some((Status::Failed, e.to_string()));
@@ -512,11 +512,7 @@ impl Failed {
     ) -> Failed {
         Failed {
             message,
-            change: Some(Change::Permissions {
-                principal: p.clone(),
-                before,
-                after,
-            }),
+            change: Some(Change::permissions(p, before, after)),
         }
     }
 }
@@ -582,11 +578,7 @@ async fn grant_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resul
     }
     Ok(Done {
         changed: plan.change,
-        change: Some(Change::Permissions {
-            principal: p.clone(),
-            before,
-            after,
-        }),
+        change: Some(Change::permissions(p, before, after)),
     })
 }
 
@@ -636,11 +628,7 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
             return Ok(match first_before {
                 Some(before) => Done {
                     changed: removed,
-                    change: Some(Change::Permissions {
-                        principal: p.clone(),
-                        before,
-                        after: current,
-                    }),
+                    change: Some(Change::permissions(p, before, current)),
                 },
                 None => Done {
                     changed: Vec::new(),
@@ -699,11 +687,7 @@ async fn revoke_perms(client: &Client, p: &Principal, asked: &[Binding]) -> Resu
                 }
                 return Ok(Done {
                     changed: removed,
-                    change: Some(Change::Permissions {
-                        principal: p.clone(),
-                        before,
-                        after,
-                    }),
+                    change: Some(Change::permissions(p, before, after)),
                 });
             }
             Err(e) if e.is_ambiguous() => last_error = e.to_string(),

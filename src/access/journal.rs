@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::segment::models::{MinimalUserGroup, Permission};
+use std::collections::BTreeMap;
+
+use crate::segment::models::{MinimalUserGroup, Permission, ResourceType};
+
+use super::directory::ResourceNames;
 
 use super::plan::GroupRef;
 use super::record::Principal;
@@ -26,6 +30,10 @@ pub(crate) enum Change {
         principal: Principal,
         before: Vec<Permission>,
         after: Vec<Permission>,
+        /// Display names of the resources the lists point at (`type:id` -> name), so the
+        /// journal reads in words without asking Segment.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        names: BTreeMap<String, String>,
     },
     /// A user or invite joined (`added`) or left a group.
     Membership {
@@ -49,6 +57,93 @@ pub(crate) enum Change {
 }
 
 /// One journaled command: every change it made, in the order they landed.
+impl Change {
+    /// A permission change without resource names yet.
+    pub(crate) fn permissions(
+        principal: &Principal,
+        before: Vec<Permission>,
+        after: Vec<Permission>,
+    ) -> Change {
+        Change::Permissions {
+            principal: principal.clone(),
+            before,
+            after,
+            names: BTreeMap::new(),
+        }
+    }
+
+    /// The same change, with the names of the resources it touches.
+    pub(crate) fn named(mut self, known: &ResourceNames) -> Change {
+        if let Change::Permissions {
+            before,
+            after,
+            names,
+            ..
+        } = &mut self
+        {
+            for p in before.iter().chain(after.iter()) {
+                for r in &p.resources {
+                    if let Some(n) = known.get(r.resource_type, &r.id) {
+                        names.insert(format!("{}:{}", r.resource_type.as_cli_str(), r.id), n);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    /// What the change did, in words, one line each.
+    pub(crate) fn describe(&self) -> Vec<String> {
+        match self {
+            Change::Permissions {
+                principal,
+                before,
+                after,
+                names,
+            } => {
+                let name = |t: ResourceType, id: &str| {
+                    names.get(&format!("{}:{id}", t.as_cli_str())).cloned()
+                };
+                let changed: Vec<String> = super::plan::diff_lines(before, after, &name)
+                    .into_iter()
+                    .filter(|l| !l.starts_with(' '))
+                    .collect();
+                if changed.is_empty() {
+                    vec![format!(
+                        "{}: permissions rewritten, unchanged",
+                        principal.display()
+                    )]
+                } else {
+                    changed
+                        .into_iter()
+                        .map(|l| format!("{}: {l}", principal.display()))
+                        .collect()
+                }
+            }
+            Change::Membership {
+                principal,
+                group,
+                added,
+            } => vec![format!(
+                "{}: {} member of group:{}",
+                principal.display(),
+                if *added { '+' } else { '-' },
+                group.name
+            )],
+            Change::Invite { email, created, .. } => vec![format!(
+                "{} invite {email}",
+                if *created { '+' } else { '-' }
+            )],
+            Change::UserRemoved { principal, .. } => {
+                vec![format!(
+                    "- user {} removed from the workspace",
+                    principal.display()
+                )]
+            }
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Entry {
@@ -62,6 +157,9 @@ pub(crate) struct Entry {
     /// Set on the entry `undo` writes: the id of the entry it undid.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) undoes: Option<String>,
+    /// Who ran the command: `user@host` (absent in journals of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) by: Option<String>,
     pub(crate) changes: Vec<Change>,
 }
 
@@ -73,6 +171,8 @@ struct Head {
     time: String,
     command: String,
     workspace_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    by: Option<String>,
 }
 
 /// One line of the journal. Each change is its own line, written (and synced) as it lands, so
@@ -191,6 +291,7 @@ impl Journal {
                 time: now(),
                 command: command.to_string(),
                 workspace_id: workspace_id.to_string(),
+                by: who(),
             },
             written: 0,
         };
@@ -282,6 +383,7 @@ impl Journal {
                     command: head.command.clone(),
                     workspace_id: head.workspace_id.clone(),
                     undoes: None,
+                    by: head.by.clone(),
                     changes: Vec::new(),
                 });
                 out.entries.len() - 1
@@ -372,6 +474,46 @@ pub(crate) fn new_id() -> String {
     format!("{ms:x}-{:04x}", rand::random::<u16>())
 }
 
+/// `user@host` of this process, as far as the environment tells.
+fn who() -> Option<String> {
+    let user = ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(user_of_this_process)?;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::env::var("COMPUTERNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
+    Some(match host {
+        Some(h) => format!("{user}@{h}"),
+        None => user,
+    })
+}
+
+/// The login name of this process's user from /etc/passwd, when the environment names none
+/// (services, cron, containers).
+#[cfg(unix)]
+fn user_of_this_process() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()?
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            let id = f.nth(1)?;
+            (id.parse::<u32>().ok()? == uid).then(|| name.to_string())
+        })
+}
+
+#[cfg(not(unix))]
+fn user_of_this_process() -> Option<String> {
+    None
+}
+
 pub(crate) fn now() -> String {
     httpdate::fmt_http_date(std::time::SystemTime::now())
 }
@@ -424,6 +566,7 @@ mod tests {
             command: "grant".into(),
             workspace_id: "w".into(),
             undoes: None,
+            by: None,
             changes: vec![invite("a@x.com")],
         };
         std::fs::write(

@@ -27,6 +27,7 @@ impl UndoPlan {
                 principal,
                 before,
                 after,
+                ..
             } => {
                 let mut out = vec![format!(
                     "{}: permissions back as before",
@@ -134,7 +135,7 @@ impl ChangePlan for UndoPlan {
             let (r, done) = undo(client, c, self.force).await;
             results.push(r);
             if let Some(d) = done
-                && let Err(e) = ledger.landed(d)
+                && let Err(e) = ledger.landed(d.named(&self.names))
             {
                 failed.get_or_insert(e);
             }
@@ -228,6 +229,7 @@ async fn undo_inner(
             principal,
             before,
             after,
+            ..
         } => {
             let watch = trail::watch(client, principal).await;
             let current = super::apply::read_perms(client, principal).await?;
@@ -263,11 +265,7 @@ async fn undo_inner(
                 }
                 Principal::Invite { .. } => Vec::new(),
             };
-            let restored = Change::Permissions {
-                principal: principal.clone(),
-                before: current,
-                after: before.clone(),
-            };
+            let restored = Change::permissions(principal, current, before.clone());
             // What was written is journaled whatever the read-back says.
             let now = match super::apply::read_perms(client, principal).await {
                 Ok(now) => now,

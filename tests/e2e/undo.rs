@@ -134,3 +134,97 @@ fn a_partly_failed_undo_keeps_its_entry_open() {
     );
     assert_ne!(before_b, b["permissions"], "the batch had changed B");
 }
+
+#[test]
+fn undo_list_shows_the_last_changes_and_undo_id_restores_the_middle_one() {
+    let emu = small();
+    let tmp = temp_dir("undo-list");
+    let dir = tmp.path();
+    let before = state(&emu);
+    let steps: [&[&str]; 3] = [
+        &[
+            "grant",
+            "--to",
+            "alan.turing@acme.example",
+            "--role",
+            "Source Read-only",
+            "--on",
+            "source:Website Dev",
+        ],
+        &[
+            "revoke",
+            "--to",
+            "alan.turing@acme.example",
+            "--role",
+            "Source Admin",
+            "--on",
+            "source:ios-app",
+        ],
+        &[
+            "grant",
+            "--to",
+            "grace.hopper@acme.example",
+            "--group",
+            "Data Engineering",
+        ],
+    ];
+    for s in steps {
+        let (code, _, err) = run(writer(&emu, dir).args(s).arg("--yes"));
+        assert_eq!(code, Some(0), "{err}");
+    }
+    let listed = parse_ndjson(&stdout_of(
+        writer(&emu, dir).args(["undo", "--list", "--format", "ndjson"]),
+    ));
+    assert_eq!(listed.len(), 3);
+    let commands: Vec<&str> = listed
+        .iter()
+        .map(|r| r["command"].as_str().unwrap())
+        .collect();
+    assert_eq!(commands, ["grant", "revoke", "grant"], "newest first");
+    assert_eq!(
+        listed[1]["changes"],
+        json!(["alan.turing@acme.example: - Source Admin on source:iOS App"]),
+        "in words, with names"
+    );
+    assert!(listed.iter().all(|r| r["state"] == "open"));
+    assert!(
+        listed[0]["by"].as_str().is_some_and(|b| !b.is_empty()),
+        "who ran it"
+    );
+    let table = stdout_of(writer(&emu, dir).args(["undo", "--list"]));
+    assert!(
+        table.contains("+ member of group:Data Engineering"),
+        "{table}"
+    );
+
+    // Undo the middle one by its id: Source Admin on iOS App comes back; the others stay.
+    let middle = listed[1]["id"].as_str().unwrap();
+    let (code, _, err) = run(writer(&emu, dir).args(["undo", middle, "--yes"]));
+    assert_eq!(code, Some(0), "{err}");
+    let after = state(&emu);
+    let alan = user_by_email(&after, "alan.turing@acme.example");
+    assert_eq!(
+        source_ids(alan, "Source Admin"),
+        source_ids(
+            user_by_email(&before, "alan.turing@acme.example"),
+            "Source Admin"
+        )
+    );
+    assert_eq!(
+        source_ids(alan, "Source Read-only").len(),
+        1,
+        "the first change stays"
+    );
+    let listed = parse_ndjson(&stdout_of(
+        writer(&emu, dir).args(["undo", "--list", "--format", "ndjson"]),
+    ));
+    assert_eq!(listed[0]["state"], "undo");
+    assert_eq!(listed[0]["undoes"], middle);
+    assert_eq!(listed[2]["state"], "undone");
+    assert_eq!(listed[1]["state"], "open");
+    // An id that is not there is named, with the nearest one.
+    let typo = format!("{}0", &middle[..middle.len() - 1]);
+    let (code, _, err) = run(writer(&emu, dir).args(["undo", &typo, "--yes"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("undo --list"), "{err}");
+}
