@@ -30,7 +30,8 @@ pub(crate) trait Prompter: Send {
 }
 
 /// Prompts on the terminal with dialoguer. It draws on stderr and reads keys from stdin, or from
-/// /dev/tty when stdin is a pipe.
+/// the controlling terminal (/dev/tty) when stdin is a pipe, as gh does: `... | segment-access
+/// revoke --from-file -` typed at a terminal still asks there.
 pub(super) struct TerminalPrompter {
     available: bool,
 }
@@ -38,9 +39,19 @@ pub(super) struct TerminalPrompter {
 impl TerminalPrompter {
     pub(super) fn new(term: &Terminal) -> TerminalPrompter {
         TerminalPrompter {
-            available: term.stderr && term.stdin,
+            available: term.stderr && (term.stdin || controlling_terminal()),
         }
     }
+}
+
+/// Whether this process has a terminal to read answers from besides stdin.
+fn controlling_terminal() -> bool {
+    cfg!(unix)
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .is_ok()
 }
 
 /// Esc is an answer (`None`). Ctrl-C is an error: the prompt library raises SIGINT, which ends

@@ -476,3 +476,34 @@ fn browse_grants_a_role_to_a_group_on_the_resources_marked() {
     assert_eq!(g0["memberIds"], g1["memberIds"]);
     assert_eq!(before["users"], after["users"]);
 }
+
+/// `list grants ... | segment-access revoke --from-file -` typed at a terminal: stdin is the
+/// pipe, yet the confirmation is asked on the terminal, and the answer is obeyed.
+#[test]
+fn a_piped_revoke_asks_on_the_terminal_and_obeys_the_answer() {
+    for (answer, applied) in [("n", false), ("y", true)] {
+        let emu = small();
+        let pipeline = format!(
+            "list grants --user {ALAN} --direct-only --format ndjson | grep 'iOS App' | '{BIN}' revoke --from-file -"
+        );
+        let Some(s) = Screen::start(&emu, "piped-confirm", &pipeline) else {
+            return;
+        };
+        s.wait_for("Apply 1 change(s)?");
+        s.type_text(answer);
+        let screen = s.wait_for("EXITED");
+        let alan = user_by_email(&state(&emu), ALAN).clone();
+        let ios_held = source_ids(&alan, "Source Admin").len() == 3;
+        if applied {
+            assert!(screen.contains("EXITED 0"), "{screen}");
+            assert!(!ios_held, "revoked: {alan}");
+        } else {
+            assert!(
+                screen.contains("cancelled; nothing was changed"),
+                "{screen}"
+            );
+            assert!(screen.contains("EXITED 1"), "{screen}");
+            assert!(ios_held, "nothing changed: {alan}");
+        }
+    }
+}
