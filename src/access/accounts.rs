@@ -104,14 +104,22 @@ fn invite_permissions(bindings: &[Binding]) -> Vec<InvitePermission> {
 pub(crate) struct InvitePlan {
     pub plans: Vec<Planned>,
     pub bindings: Vec<Binding>,
+    /// Groups the invited people join (as pending members) once invited.
+    pub groups: Vec<GroupRef>,
     pub workspace_id: String,
 }
 
 impl InvitePlan {
-    pub(crate) fn new(dir: &Directory, emails: &[String], bindings: Vec<Binding>) -> InvitePlan {
+    pub(crate) fn new(
+        dir: &Directory,
+        emails: &[String],
+        bindings: Vec<Binding>,
+        groups: Vec<GroupRef>,
+    ) -> InvitePlan {
         InvitePlan {
             plans: plan_invites(dir, emails),
             bindings,
+            groups,
             workspace_id: workspace_id(dir),
         }
     }
@@ -134,17 +142,25 @@ impl ChangePlan for InvitePlan {
     }
 
     fn describe(&self) -> Vec<String> {
-        let grants: Vec<String> = self.bindings.iter().map(|b| b.display()).collect();
-        self.plans
-            .iter()
-            .map(|p| match p.status {
-                Status::Planned if !grants.is_empty() => {
-                    format!("+ invite {} with {}", p.key, grants.join(", "))
-                }
-                Status::Planned => format!("+ invite {}", p.key),
-                _ => format!("  {}: {}", p.key, p.message),
-            })
-            .collect()
+        let mut out = Vec::new();
+        for p in &self.plans {
+            if p.status != Status::Planned {
+                out.push(format!("  {}: {}", p.key, p.message));
+                continue;
+            }
+            out.push(format!("+ invite {}", p.key));
+            out.extend(
+                self.bindings
+                    .iter()
+                    .map(|b| format!("    + {}", b.display())),
+            );
+            out.extend(
+                self.groups
+                    .iter()
+                    .map(|g| format!("    + member of group:{}", g.name)),
+            );
+        }
+        out
     }
 
     fn pending(&self) -> usize {
@@ -171,7 +187,8 @@ impl ChangePlan for InvitePlan {
             return skipped(&self.plans, "invite", &why);
         }
         let permissions = invite_permissions(&self.bindings);
-        let (results, changes) = apply_invites(client, &self.plans, &permissions).await;
+        let (mut results, mut changes) = apply_invites(client, &self.plans, &permissions).await;
+        join_groups(client, &self.groups, &mut results, &mut changes).await;
         land_all(ledger, changes);
         results
     }
@@ -194,6 +211,43 @@ fn land_all(ledger: &mut dyn Ledger, changes: Vec<Change>) {
     for c in changes {
         if let Err(e) = ledger.landed(c) {
             tracing::warn!("could not journal a change: {e}");
+        }
+    }
+}
+
+/// Adds the people just invited to `groups`, one request per group; an invite whose groups did
+/// not all take it is reported as failed, with the groups it did join journaled.
+async fn join_groups(
+    client: &Client,
+    groups: &[GroupRef],
+    results: &mut [ChangeResult],
+    changes: &mut [Change],
+) {
+    let invited: Vec<String> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Invite { email, .. } => Some(email.clone()),
+            _ => None,
+        })
+        .collect();
+    if invited.is_empty() {
+        return;
+    }
+    for g in groups {
+        let outcome = client.add_group_members(&g.id, &invited).await;
+        for c in changes.iter_mut() {
+            let Change::Invite { email, groups, .. } = c else {
+                continue;
+            };
+            match &outcome {
+                Ok(_) => groups.push(g.clone()),
+                Err(e) => {
+                    if let Some(r) = results.iter_mut().find(|r| &r.principal == email) {
+                        r.status = Status::Failed;
+                        r.message = format!("invited, but not added to group:{}: {e}", g.name);
+                    }
+                }
+            }
         }
     }
 }

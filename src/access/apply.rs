@@ -106,7 +106,7 @@ pub(crate) async fn prepare(
             }, _) => Some((*status, message.clone())),
             (Item::Bind(_), Principal::Invite { .. }) => Some((
                 Status::Failed,
-                "Segment's API cannot change the roles of a pending invite: revoke-invite, then invite again with --role".to_string(),
+                "Segment's API cannot change the roles of a pending invite: revoke-invite, then invite again with --role (or --like)".to_string(),
             )),
             (Item::Member(_), Principal::Group { .. }) => Some((
                 Status::Failed,

@@ -5,6 +5,7 @@ pub(crate) mod accounts;
 pub(crate) mod apply;
 pub(crate) mod batch;
 pub(crate) mod change;
+pub(crate) mod copy;
 pub(crate) mod directory;
 pub(crate) mod grants;
 pub(crate) mod journal;

@@ -37,6 +37,11 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
         "CLICOLOR_FORCE",
         "non-empty, not 0: colour into pipes (NO_COLOR wins)",
     ),
+    ("USER", "who made a change, as the journal records it (user@host)"),
+    ("LOGNAME", "the same, when USER is not set"),
+    ("USERNAME", "the same, when neither is set (Windows)"),
+    ("HOSTNAME", "the host in user@host, when /proc does not name it"),
+    ("COMPUTERNAME", "the same, on Windows"),
 ];
 
 pub(crate) const ABOUT: &str = "Environment variables the tool reads and files it writes";
@@ -97,7 +102,8 @@ pub(crate) fn text(paths: &Paths) -> String {
         "\n\
          Files:\n  \
          Profiles (settings, never tokens):\n    {}\n  \
-         Change journal, one record per change made (`undo` reads it):\n    {}\n  \
+         Change journal, one line per change made (`undo` reads it; 0600):\n    {}\n  \
+         Workspace locks, next to the journal in locks/ (one writer per workspace at a time).\n  \
          Snapshots: wherever `sync --out` says (SQLite files, never the token).\n\
          \n\
          Flags win over variables; --help of each command shows which flag reads which variable.\n\

@@ -7,7 +7,8 @@ use clap::Args;
 use crate::access::apply::{self, Shape};
 use crate::access::plan::{Action, Item, Want};
 use crate::access::record::LabelRef;
-use crate::access::{Directory, Need, batch, resolve, wants};
+use crate::access::record::Principal;
+use crate::access::{Directory, Need, batch, copy, resolve, wants};
 
 use super::choose::{self, Asked};
 use super::write::{self, WriteFlags};
@@ -25,13 +26,20 @@ Examples:
   segment-access grant --to ann@example.com --role 'Source Admin' --on source:web-prod
   segment-access grant --to group:Analysts --role 'Source Read-only' --label env=prod
   segment-access grant --to ann@example.com --group Analysts --dry-run
-  segment-access grant --from-file grants.ndjson --yes --format json";
+  segment-access grant --to new.hire@example.com --like alan@example.com --dry-run
+  segment-access grant --from-file grants.ndjson --yes --format json
+
+--like copies what a principal holds directly (roles with their resources and labels) and the
+groups it is in; access it holds only through groups comes with those memberships.";
 
 #[derive(Debug, Args)]
 #[command(after_help = HELP)]
 pub struct GrantArgs {
     #[command(flatten)]
     pub change: ChangeArgs,
+    /// Copy the direct roles and group memberships of this principal (as --to takes it).
+    #[arg(long, value_name = "PRINCIPAL", conflicts_with_all = ["role", "group", "from_file"])]
+    pub like: Option<String>,
 }
 
 /// What grant and revoke both take.
@@ -64,13 +72,14 @@ pub struct ChangeArgs {
 }
 
 pub(crate) async fn run(args: GrantArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    run_change(Action::Grant, args.change, false, ctx).await
+    run_change(Action::Grant, args.change, args.like, false, ctx).await
 }
 
 /// Resolve, plan on a fresh read, then the write pipeline.
 pub(super) async fn run_change(
     action: Action,
     args: ChangeArgs,
+    like: Option<String>,
     all: bool,
     ctx: &mut Context,
 ) -> Result<ExitCode, CliError> {
@@ -86,8 +95,9 @@ pub(super) async fn run_change(
         on: args.on.clone(),
         group: args.group.clone(),
     };
+    let whole = all || like.is_some();
     let asks = args.from_file.is_none()
-        && (asked.to.is_none() || (asked.role.is_none() && asked.group.is_none() && !all));
+        && (asked.to.is_none() || (asked.role.is_none() && asked.group.is_none() && !whole));
     if asks && !ctx.prompter.available() {
         // Never wait for an answer nobody can give: a script gets a usage error at once.
         return Err(CliError::usage(if asked.to.is_none() {
@@ -120,6 +130,8 @@ pub(super) async fn run_change(
         roles: true,
         resources: true,
         labels: action == Action::Grant,
+        // An invite's groups are known only from the groups' pending members.
+        group_members: like.as_deref().is_some_and(|l| l.starts_with("invite:")),
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
@@ -129,10 +141,16 @@ pub(super) async fn run_change(
             .map(|n| wants::from_record(&dir, action, n.line, &n.record))
             .collect(),
         None => {
-            if asks && !choose::fill(ctx.prompter.as_mut(), &dir, &mut asked, all)? {
+            if asks && !choose::fill(ctx.prompter.as_mut(), &dir, &mut asked, whole)? {
                 return Err(CliError::failure("cancelled; nothing was changed"));
             }
-            single(&dir, &client, action, &asked, &args.label, all).await?
+            match &like {
+                Some(like) => {
+                    let to = asked.to.as_deref().unwrap_or_default();
+                    like_wants(ctx, &dir, &client, to, like).await?
+                }
+                None => single(&dir, &client, action, &asked, &args.label, all).await?,
+            }
         }
     };
     let shape = Shape {
@@ -141,6 +159,58 @@ pub(super) async fn run_change(
     };
     let plan = apply::prepare(&client, action, wanted, &dir, shape).await;
     write::run(ctx, &client, plan, args.flags).await
+}
+
+/// Everything `like` holds directly and the groups it is in, as changes for `to`.
+async fn like_wants(
+    ctx: &mut Context,
+    dir: &Directory,
+    client: &crate::segment::Client,
+    to: &str,
+    like: &str,
+) -> Result<Vec<Want>, CliError> {
+    let principal = wants::principal(dir, to)?;
+    let source = wants::principal(dir, like)?;
+    if source == principal {
+        return Err(CliError::usage(format!(
+            "--like {like} names {to} itself; name the principal to copy from"
+        )));
+    }
+    let copied = copy::access_of(client, dir, &source).await?;
+    for n in &copied.notes {
+        ctx.note(&format!("note: {n}"));
+    }
+    let mut out: Vec<Want> = copied
+        .bindings
+        .into_iter()
+        .map(|b| Want {
+            principal: principal.clone(),
+            item: Item::Bind(b),
+            line: None,
+        })
+        .collect();
+    if matches!(principal, Principal::Group { .. }) {
+        if !copied.groups.is_empty() {
+            ctx.note(&format!(
+                "note: {} is a group, and groups cannot be members of groups: the memberships of {} are not copied",
+                principal.display(),
+                source.display()
+            ));
+        }
+    } else {
+        out.extend(copied.groups.into_iter().map(|g| Want {
+            principal: principal.clone(),
+            item: Item::Member(g),
+            line: None,
+        }));
+    }
+    if out.is_empty() {
+        ctx.note(&format!(
+            "{} holds nothing directly and is in no group: nothing to copy",
+            source.display()
+        ));
+    }
+    Ok(out)
 }
 
 /// The changes one command line asks for.

@@ -3,18 +3,26 @@
 use clap::Args;
 
 use crate::access::accounts::{self, InvitePlan};
-use crate::access::{Directory, Need, resolve, wants};
+use crate::access::plan::Binding;
+use crate::access::{Directory, Need, copy, resolve, wants};
 
+use super::roles_arg::RoleArgs;
 use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
-An invited person gets the role when they accept. People already in the workspace, and emails
+An invited person gets the roles when they accept. People already in the workspace, and emails
 already invited, are reported as noop. Applied invites are journaled; `segment-access undo`
 withdraws them.
 
+Several roles: each --on and --label belongs to the --role before it. --like copies what a
+principal holds directly (roles with resources and labels) and its groups, which the invited
+people join as pending members.
+
 Examples:
   segment-access invite dana@example.com --role 'Source Read-only' --on source:web-prod
+  segment-access invite dana@example.com --role 'Source Admin' --on source:web --role 'Warehouse Read-only'
+  segment-access invite new.hire@example.com --like alan@example.com --dry-run
   segment-access invite a@example.com b@example.com --role 'Minimal Workspace Access' --yes
   segment-access invite dana@example.com --role 'Source Admin' --label environment=prod --dry-run";
 
@@ -24,15 +32,11 @@ pub struct InviteArgs {
     /// Email addresses to invite.
     #[arg(required = true, value_name = "EMAIL")]
     pub emails: Vec<String>,
-    /// Role the invited people get (name or id).
-    #[arg(long, value_name = "ROLE")]
-    pub role: Option<String>,
-    /// Resource the role is bound on (repeatable; default: workspace).
-    #[arg(long, value_name = "RESOURCE", requires = "role")]
-    pub on: Vec<String>,
-    /// Narrow a workspace-level binding by label, key=value (repeatable).
-    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
-    pub label: Vec<String>,
+    #[command(flatten)]
+    pub(crate) roles: RoleArgs,
+    /// Invite with the direct roles and the groups of this principal (as --to takes it).
+    #[arg(long, value_name = "PRINCIPAL")]
+    pub like: Option<String>,
     #[command(flatten)]
     pub flags: WriteFlags,
 }
@@ -46,35 +50,54 @@ pub(crate) async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode,
         .collect::<Result<_, _>>()
         .map_err(|e| CliError::usage(format!("{e}; nothing was changed")))?;
     let client = ctx.client().await?;
+    let roles = !args.roles.roles.is_empty() || args.like.is_some();
     let need = Need {
         workspace: true,
         users: true,
         invites: true,
-        roles: args.role.is_some(),
-        resources: args.role.is_some(),
-        labels: !args.label.is_empty(),
+        groups: args.like.is_some(),
+        group_members: args
+            .like
+            .as_deref()
+            .is_some_and(|l| l.starts_with("invite:")),
+        roles,
+        resources: roles,
+        labels: args.roles.roles.iter().any(|r| !r.labels.is_empty()),
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading workspace")).await?;
-    let mut bindings = Vec::new();
-    if let Some(role) = &args.role {
-        let role = resolve::role(&dir.roles, role)?;
-        let labels = args
-            .label
+    let mut bindings: Vec<Binding> = Vec::new();
+    let mut groups = Vec::new();
+    if let Some(like) = &args.like {
+        let source = wants::principal(&dir, like)?;
+        let copied = copy::access_of(&client, &dir, &source).await?;
+        for n in &copied.notes {
+            ctx.note(&format!("note: {n}"));
+        }
+        bindings.extend(copied.bindings);
+        groups = copied.groups;
+    }
+    for spec in &args.roles.roles {
+        let role = resolve::role(&dir.roles, &spec.role)?;
+        let labels = spec
+            .labels
             .iter()
             .map(|l| wants::parse_label(l))
             .collect::<Result<Vec<_>, _>>()
             .map_err(CliError::usage)?;
         wants::unknown_labels(&dir, &labels).map_err(CliError::failure)?;
-        let on = if args.on.is_empty() {
+        let on = if spec.on.is_empty() {
             vec!["workspace".to_string()]
         } else {
-            args.on.clone()
+            spec.on.clone()
         };
         for r in &on {
-            bindings.push(wants::binding(&dir, role, r, &labels)?);
+            let b = wants::binding(&dir, role, r, &labels)?;
+            if !bindings.iter().any(|x| x.same(&b)) {
+                bindings.push(b);
+            }
         }
     }
-    let plan = InvitePlan::new(&dir, &emails, bindings);
+    let plan = InvitePlan::new(&dir, &emails, bindings, groups);
     write::run(ctx, &client, plan, args.flags).await
 }

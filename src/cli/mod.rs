@@ -22,6 +22,7 @@ pub(crate) mod remove_user;
 pub(crate) mod report;
 pub(crate) mod revoke;
 pub(crate) mod revoke_invite;
+mod roles_arg;
 mod signals;
 pub(crate) mod sync;
 mod terminal;

@@ -31,5 +31,5 @@ pub struct RevokeArgs {
 }
 
 pub(crate) async fn run(args: RevokeArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    run_change(Action::Revoke, args.change, args.all, ctx).await
+    run_change(Action::Revoke, args.change, None, args.all, ctx).await
 }

@@ -19,6 +19,7 @@ mod emulator_limits;
 mod emulator_pagination;
 mod emulator_state;
 mod faults;
+mod like;
 mod list;
 mod messages;
 mod policy;
