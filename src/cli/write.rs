@@ -140,6 +140,8 @@ async fn workspace_lock(
 /// command ends, and a real `undo` must never find its entries.
 struct JournalLedger {
     writer: Option<journal::Writer>,
+    /// Changes that landed (also under --demo, where nothing is written).
+    landed: usize,
     /// Why recording failed, once it did: the plan stops at its next write.
     failed: Option<String>,
 }
@@ -151,6 +153,7 @@ impl JournalLedger {
         if ctx.global.demo {
             return Ok(JournalLedger {
                 writer: None,
+                landed: 0,
                 failed: None,
             });
         }
@@ -164,6 +167,7 @@ impl JournalLedger {
         }
         Ok(JournalLedger {
             writer: Some(writer),
+            landed: 0,
             failed: None,
         })
     }
@@ -181,7 +185,9 @@ impl JournalLedger {
     /// Says where the changes were journaled, or that some were not.
     fn finish(&self, ctx: &mut Context) -> Result<(), CliError> {
         let Some(w) = &self.writer else {
-            ctx.note("demo workspace: changes are not journaled");
+            if self.landed > 0 {
+                ctx.note("demo workspace: changes are not journaled");
+            }
             return Ok(());
         };
         if let Some(why) = &self.failed {
@@ -203,6 +209,7 @@ impl JournalLedger {
 
 impl Ledger for JournalLedger {
     fn landed(&mut self, change: Change) -> Result<(), String> {
+        self.landed += 1;
         let Some(w) = self.writer.as_mut() else {
             return Ok(());
         };
