@@ -49,6 +49,9 @@ pub(crate) struct Profile {
     pub workspace_slug: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
+    /// The email `review` records as the reviewer when --reviewer is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
 }
 
 impl Profile {

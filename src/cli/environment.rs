@@ -29,6 +29,10 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
         "directory of the change journal (default below)",
     ),
     (
+        "SEGMENT_ACCESS_REVIEWER",
+        "reviewer email recorded with review decisions (--reviewer)",
+    ),
+    (
         "SEGMENT_ACCESS_NO_SECRET_SERVICE",
         "non-empty: skip the Secret Service, use the kernel keyring (Linux)",
     ),
