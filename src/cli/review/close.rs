@@ -81,6 +81,30 @@ impl Tabular for Attention {
             self.detail.clone(),
         ]
     }
+
+    fn csv_headers() -> Vec<&'static str> {
+        vec![
+            "item_id",
+            "principal",
+            "access",
+            "decision",
+            "verification",
+            "live",
+            "detail",
+        ]
+    }
+
+    fn csv_row(&self) -> Vec<String> {
+        vec![
+            self.item_id.clone(),
+            self.principal.clone(),
+            self.access.clone(),
+            self.decision.clone(),
+            self.verification.clone(),
+            self.live.clone(),
+            self.detail.clone(),
+        ]
+    }
 }
 
 pub(super) async fn run(args: CloseArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {

@@ -66,7 +66,8 @@ struct Started {
     snapshot_taken_at: String,
     scope: String,
     items: usize,
-    people: usize,
+    /// People and groups the items belong to.
+    principals: usize,
     preflagged: usize,
 }
 
@@ -82,8 +83,24 @@ impl Tabular for Started {
             "TAKEN AT",
             "SCOPE",
             "ITEMS",
-            "PEOPLE",
+            "PRINCIPALS",
             "PRE-FLAGGED",
+        ]
+    }
+
+    fn csv_headers() -> Vec<&'static str> {
+        vec![
+            "campaign_id",
+            "file",
+            "workspace",
+            "workspace_id",
+            "snapshot",
+            "snapshot_sha256",
+            "snapshot_taken_at",
+            "scope",
+            "items",
+            "principals",
+            "preflagged",
         ]
     }
 
@@ -98,7 +115,7 @@ impl Tabular for Started {
             self.snapshot_taken_at.clone(),
             self.scope.clone(),
             self.items.to_string(),
-            self.people.to_string(),
+            self.principals.to_string(),
             self.preflagged.to_string(),
         ]
     }
@@ -167,8 +184,8 @@ pub(super) async fn run(args: StartArgs, ctx: &mut Context) -> Result<ExitCode, 
         closed: None,
     };
     let campaign = Campaign::create(&args.out, &info, &items)?;
-    let mut people: Vec<&str> = items.iter().map(|i| i.person.as_str()).collect();
-    people.dedup();
+    let mut principals: Vec<&str> = items.iter().map(|i| i.person.as_str()).collect();
+    principals.dedup();
     let preflagged = items.iter().filter(|i| !i.findings.is_empty()).count();
     let started = Started {
         campaign_id: info.id.clone(),
@@ -180,7 +197,7 @@ pub(super) async fn run(args: StartArgs, ctx: &mut Context) -> Result<ExitCode, 
         snapshot_taken_at: info.snapshot.taken_at.clone(),
         scope: info.scope.describe(),
         items: items.len(),
-        people: people.len(),
+        principals: principals.len(),
         preflagged,
     };
     ctx.print_one(&started)?;

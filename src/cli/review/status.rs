@@ -41,6 +41,10 @@ impl Tabular for CountRow {
         vec!["DECISION", "REVIEWER", "ITEMS"]
     }
 
+    fn csv_headers() -> Vec<&'static str> {
+        vec!["decision", "reviewer", "items"]
+    }
+
     fn cells(&self) -> Vec<String> {
         vec![
             self.decision.clone(),

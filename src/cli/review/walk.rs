@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::access::review::campaign::{Decided, NewDecision};
-use crate::access::review::items::{Item, describe};
+use crate::access::review::items::{Item, describe, whom};
 use crate::access::review::sheet::person_display;
 use crate::access::review::{Campaign, Decision, ReviewError};
 
@@ -338,8 +338,8 @@ pub(crate) fn session(
     );
     let _ = writeln!(
         out,
-        "{} people, {} items: {} decided, {} left. Every decision is saved as it is made.",
-        w.people.len(),
+        "{}, {} items: {} decided, {} left. Every decision is saved as it is made.",
+        whom(&w.items),
         w.items.len(),
         w.decisions.len(),
         w.undecided()
