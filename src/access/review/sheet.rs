@@ -268,21 +268,25 @@ pub(crate) fn read(text: &str, against: &Against<'_>) -> Result<Import, Vec<BadR
                 }
             }
         };
-        if raw.is_empty()
-            && !comment.is_empty()
-            && item.is_some_and(|i| !against.decisions.contains_key(&i.id))
-        {
-            problems.push("a comment needs a decision (keep, revoke or flag)".to_string());
+        let recorded = item.and_then(|i| against.decisions.get(&i.id));
+        if raw.is_empty() && !comment.is_empty() && recorded.is_none_or(|r| r.comment != comment) {
+            problems.push(
+                "a comment needs a decision (keep, revoke or flag) in the same row".to_string(),
+            );
         }
         if !problems.is_empty() {
             bad.extend(problems.into_iter().map(|message| BadRow { line, message }));
             continue;
         }
         let (Some(item), Some(decision)) = (item, decision) else {
-            out.undecided += 1;
+            // A blank decision records nothing: the item stays as it is.
+            if recorded.is_some() {
+                out.unchanged += 1;
+            } else {
+                out.undecided += 1;
+            }
             continue;
         };
-        let recorded = against.decisions.get(&item.id);
         if recorded.is_some_and(|r| r.decision == decision && r.comment == comment) {
             out.unchanged += 1;
             continue;
