@@ -180,32 +180,33 @@ fn notes(
     let decided = targets.iter().map(Vec::len).sum::<usize>();
     if decided > 0 {
         out.push(format!(
-            "review: {decided} revoke decision(s) become {} change(s):",
+            "review: {decided} revoke decision(s), carried out by {} change(s)",
             wanted.len()
         ));
     }
     for (w, ids) in wanted.iter().zip(targets) {
         match &w.item {
             WantItem::Member(g) => {
-                let through: Vec<String> = ids
+                let what: Vec<String> = ids
                     .iter()
                     .filter_map(|id| by_id.get(id.as_str()))
-                    .filter(|i| i.record.via.is_some())
                     .map(|i| describe(&i.record))
                     .collect();
-                if through.is_empty() {
-                    out.push(format!(
-                        "  {} leaves group:{} (revoke of the membership)",
-                        w.principal.display(),
-                        g.name
-                    ));
-                } else {
-                    out.push(format!(
-                        "  {} leaves group:{}: held through the group, {} cannot be revoked on the person alone",
-                        w.principal.display(),
-                        g.name,
-                        through.join(", ")
-                    ));
+                out.push(format!(
+                    "  {} leaves group:{}, for: {}",
+                    w.principal.display(),
+                    g.name,
+                    what.join("; ")
+                ));
+                if ids
+                    .iter()
+                    .filter_map(|id| by_id.get(id.as_str()))
+                    .any(|i| i.record.via.is_some())
+                {
+                    out.push(
+                        "    a grant held through a group cannot be taken from one member: the membership goes instead"
+                            .to_string(),
+                    );
                 }
                 let revoked: Vec<&Item> = ids
                     .iter()
@@ -247,7 +248,7 @@ fn notes(
                 if !kept.is_empty() {
                     out.push(format!(
                         "    note: decided keep in this review, but goes with the membership: {}",
-                        kept.join(", ")
+                        kept.join("; ")
                     ));
                 }
             }

@@ -293,7 +293,7 @@ fn summary(e: &Evidence<'_>) -> String {
         ),
         ("Tool", format!("segment-access {}", i.tool_version)),
     ];
-    md_row(&mut out, &["".into(), "".into()]);
+    md_row(&mut out, &["Campaign".into(), i.id.clone()]);
     md_row(&mut out, &["---".into(), "---".into()]);
     for (k, v) in facts {
         md_row(&mut out, &[k.to_string(), v]);
@@ -378,7 +378,7 @@ fn summary(e: &Evidence<'_>) -> String {
             .filter_map(|v| {
                 by_id.get(v.item_id.as_str()).map(|it| {
                     format!(
-                        "- `{}` {}: {} ({})",
+                        "- `{}` {}: {} — {}",
                         it.id,
                         it.record.principal.display(),
                         describe(&it.record),

@@ -241,10 +241,13 @@ pub(super) async fn run(args: CloseArgs, ctx: &mut Context) -> Result<ExitCode, 
         shown(&args.out)
     ));
     if n > 0 {
-        ctx.note(&format!(
-            "{} need attention: listed above and in the pack's summary.md",
-            count(discrepancies, "discrepancy").replace("discrepancys", "discrepancies")
-        ));
+        ctx.note(&if discrepancies == 1 {
+            "1 discrepancy needs attention: listed above and in the pack's summary.md".to_string()
+        } else {
+            format!(
+                "{discrepancies} discrepancies need attention: listed above and in the pack's summary.md"
+            )
+        });
         return Ok(ExitCode::Failure);
     }
     Ok(ExitCode::Ok)

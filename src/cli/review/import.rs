@@ -95,9 +95,15 @@ pub(super) fn run(args: ImportArgs, ctx: &mut Context) -> Result<ExitCode, CliEr
             for b in &bad {
                 let _ = writeln!(ctx.io.err, "{name} line {}: {}", b.line, b.message);
             }
+            let mut rows: Vec<u64> = bad.iter().map(|b| b.line).collect();
+            rows.dedup();
+            let wrong = if rows.len() == lines {
+                count(lines, "row")
+            } else {
+                format!("{} ({})", count(rows.len(), "row"), count(lines, "problem"))
+            };
             return Err(CliError::usage(format!(
-                "{name}: {} wrong; nothing was imported (fix them and import the file again)",
-                count(lines, "problem")
+                "{name}: {wrong} wrong; nothing was imported (fix them and import the file again)"
             )));
         }
     };

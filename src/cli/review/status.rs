@@ -96,10 +96,10 @@ pub(super) fn run(args: StatusArgs, ctx: &mut Context) -> Result<ExitCode, CliEr
         .iter()
         .filter(|i| !decisions.contains_key(&i.id))
         .collect();
-    let whom_left = if open.is_empty() {
+    let whom_left = if open.is_empty() || open.len() == items.len() {
         String::new()
     } else {
-        format!(", of {}", whom(open))
+        format!(" ({} with items left)", whom(open))
     };
     ctx.note(&format!(
         "{} of {}: {} decided, {left} left{whom_left}",
