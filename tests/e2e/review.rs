@@ -840,7 +840,18 @@ fn a_campaign_is_refused_when_its_snapshot_changes_and_the_walk_needs_a_terminal
     assert!(err.contains("8 items undecided"), "{err}");
     assert!(err.contains("--force"), "{err}");
     assert!(!r.path("pack").exists());
-    // The snapshot is synced again over the same file: the campaign refuses to go on.
+    // The workspace changes and the snapshot is synced again over the same file: the campaign
+    // refuses to go on.
+    let st = state(&emu);
+    let alan = user_by_email(&st, "alan.turing@acme.example");
+    put_json(
+        &format!(
+            "{}/_emulator/users/{}/permissions",
+            emu.url(),
+            alan["id"].as_str().unwrap()
+        ),
+        json!({"permissions": []}),
+    );
     r.sync(&emu);
     for args in [
         vec!["review", "status"],
