@@ -388,6 +388,32 @@ fn summary(e: &Evidence<'_>) -> String {
             })
             .collect()
     };
+    if i.policy.is_some() {
+        out.push_str("\n## Pre-flagged by the policy\n\n");
+        let flagged: Vec<&Item> = e.items.iter().filter(|x| !x.findings.is_empty()).collect();
+        if flagged.is_empty() {
+            out.push_str("None: no finding of the policy names an item.\n");
+        }
+        for it in flagged {
+            let d = e.decisions.get(&it.id);
+            let decided = match d {
+                Some(d) if d.comment.is_empty() => {
+                    format!("{} by {}", d.decision.as_str(), d.reviewer)
+                }
+                Some(d) => format!("{} by {} ({})", d.decision.as_str(), d.reviewer, d.comment),
+                None => "undecided".to_string(),
+            };
+            let findings: Vec<String> = it.findings.iter().map(|f| f.display()).collect();
+            let _ = writeln!(
+                out,
+                "- `{}` {}: {} — {}; decided: {decided}",
+                it.id,
+                it.record.principal.display(),
+                describe(&it.record),
+                findings.join("; ")
+            );
+        }
+    }
     for (title, result, none) in [
         (
             "Discrepancies",

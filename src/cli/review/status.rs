@@ -142,11 +142,14 @@ pub(super) fn run(args: StatusArgs, ctx: &mut Context) -> Result<ExitCode, CliEr
             let verified = campaign.verification()?;
             let by = |r: &str| verified.values().filter(|v| v.result == r).count();
             ctx.note(&format!(
-                "closed {} (read-only): {} held as kept, {} verified removed, {} discrepancies, {} flagged, {} undecided; evidence pack {} (manifest sha256 {})",
+                "closed {} (read-only): {} held as kept, {} verified removed, {}, {} flagged, {} undecided; evidence pack {} (manifest sha256 {})",
                 c.at,
                 by("held"),
                 by("removed"),
-                by("discrepancy"),
+                match by("discrepancy") {
+                    1 => "1 discrepancy".to_string(),
+                    n => format!("{n} discrepancies"),
+                },
                 by("flagged"),
                 by("undecided"),
                 c.pack,
