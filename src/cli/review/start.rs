@@ -122,6 +122,13 @@ impl Tabular for Started {
 }
 
 pub(super) async fn run(args: StartArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    // Checked before a large snapshot is read, not after.
+    if std::fs::symlink_metadata(&args.out).is_ok() {
+        return Err(CliError::usage(format!(
+            "{} already exists; a campaign is never overwritten: choose another --out",
+            shown(&args.out)
+        )));
+    }
     let (hash, bytes) = sha256_file(&args.snapshot)
         .map_err(|e| CliError::usage(format!("cannot read the snapshot: {e}")))?;
     let snap = crate::snapshot::read(&args.snapshot)?;

@@ -338,9 +338,9 @@ pub(crate) fn session(
     );
     let _ = writeln!(
         out,
-        "{}, {} items: {} decided, {} left. Every decision is saved as it is made.",
+        "{}, {}: {} decided, {} left. Every decision is saved as it is made.",
         whom(&w.items),
-        w.items.len(),
+        super::count(w.items.len(), "item"),
         w.decisions.len(),
         w.undecided()
     );
