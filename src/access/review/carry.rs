@@ -475,3 +475,99 @@ impl ChangePlan for Carry {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::plan::{Binding, GroupRef};
+    use crate::segment::models::{Permission, PermissionResource, ResourceType};
+
+    fn ann() -> Principal {
+        Principal::User {
+            id: "u1".into(),
+            email: "ann@x.com".into(),
+            name: "Ann".into(),
+        }
+    }
+
+    fn source(id: &str) -> PermissionResource {
+        PermissionResource {
+            id: id.into(),
+            resource_type: ResourceType::Source,
+            labels: None,
+        }
+    }
+
+    fn bind(id: &str) -> Want {
+        Want {
+            principal: ann(),
+            item: WantItem::Bind(Binding {
+                role_id: "r1".into(),
+                role_name: "Source Admin".into(),
+                kind: ResourceType::Source,
+                resource_id: id.into(),
+                resource_name: None,
+                labels: vec![],
+            }),
+            line: None,
+        }
+    }
+
+    #[test]
+    fn a_landed_change_carries_exactly_the_decisions_it_removed() {
+        let wanted = vec![
+            bind("s1"),
+            bind("s2"),
+            Want {
+                principal: ann(),
+                item: WantItem::Member(GroupRef {
+                    id: "g1".into(),
+                    name: "Analysts".into(),
+                }),
+                line: None,
+            },
+        ];
+        let perm = |ids: &[&str]| Permission {
+            role_id: "r1".into(),
+            role_name: "Source Admin".into(),
+            resources: ids.iter().map(|i| source(i)).collect(),
+            labels: None,
+        };
+        // s1 went, s2 stayed (someone else's change, or a later one), s3 was never asked.
+        let change = Change::Permissions {
+            principal: ann(),
+            before: vec![perm(&["s1", "s2", "s3"])],
+            after: vec![perm(&["s2", "s3"])],
+        };
+        assert_eq!(carried_by(&change, &wanted), vec![0]);
+        let left = Change::Membership {
+            principal: ann(),
+            group: GroupRef {
+                id: "g1".into(),
+                name: "Analysts".into(),
+            },
+            added: false,
+        };
+        assert_eq!(carried_by(&left, &wanted), vec![2]);
+        // Joining a group carries no revoke; nor does another person's change.
+        let joined = Change::Membership {
+            principal: ann(),
+            group: GroupRef {
+                id: "g1".into(),
+                name: "Analysts".into(),
+            },
+            added: true,
+        };
+        assert!(carried_by(&joined, &wanted).is_empty());
+        let bob = Change::Permissions {
+            principal: Principal::User {
+                id: "u2".into(),
+                email: "bob@x.com".into(),
+                name: "Bob".into(),
+            },
+            before: vec![perm(&["s1"])],
+            after: vec![],
+        };
+        assert!(carried_by(&bob, &wanted).is_empty());
+    }
+}
