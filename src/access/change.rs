@@ -15,6 +15,10 @@ pub(crate) trait Ledger {
     fn stop_requested(&self) -> bool {
         false
     }
+    /// The journal entry the changes go to, once there is one (none under --demo).
+    fn entry_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Why the rest of a plan was not attempted, when a ledger says stop.

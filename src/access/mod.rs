@@ -13,6 +13,7 @@ pub(crate) mod plan;
 pub(crate) mod policy;
 pub(crate) mod record;
 pub(crate) mod resolve;
+pub(crate) mod review;
 pub(crate) mod source;
 pub(crate) mod trail;
 pub(crate) mod undo;

@@ -49,6 +49,9 @@ pub(crate) struct Profile {
     pub workspace_slug: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace_id: Option<String>,
+    /// The email `review` records as the reviewer when --reviewer is not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer: Option<String>,
 }
 
 impl Profile {
@@ -107,10 +110,11 @@ pub(crate) fn config_path() -> Result<PathBuf, ConfigError> {
 }
 
 const TOP_KEYS: [&str; 2] = ["default_profile", "profiles"];
-const PROFILE_KEYS: [&str; 6] = [
+const PROFILE_KEYS: [&str; 7] = [
     "region",
     "api_url",
     "format",
+    "reviewer",
     "workspace_name",
     "workspace_slug",
     "workspace_id",

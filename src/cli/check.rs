@@ -203,7 +203,7 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 /// The policy file named, or the default one; its text parsed. Exit 2 for anything wrong.
-fn read_policy(given: Option<&Path>) -> Result<(String, policy::Policy), CliError> {
+pub(super) fn read_policy(given: Option<&Path>) -> Result<(String, policy::Policy), CliError> {
     let path = given.unwrap_or(Path::new(DEFAULT_POLICY));
     let shown = path.display().to_string();
     let text = match std::fs::read_to_string(path) {
@@ -228,7 +228,7 @@ fn read_policy(given: Option<&Path>) -> Result<(String, policy::Policy), CliErro
     Ok((shown, policy))
 }
 
-fn policy_error(e: PolicyError, file: &str) -> CliError {
+pub(super) fn policy_error(e: PolicyError, file: &str) -> CliError {
     let e = e.in_file(file);
     let mut err = CliError::usage(e.to_string());
     err.hint = e.hint.clone();

@@ -29,6 +29,10 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
         "directory of the change journal (default below)",
     ),
     (
+        "SEGMENT_ACCESS_REVIEWER",
+        "reviewer email recorded with review decisions (--reviewer)",
+    ),
+    (
         "SEGMENT_ACCESS_NO_SECRET_SERVICE",
         "non-empty: skip the Secret Service, use the kernel keyring (Linux)",
     ),
@@ -37,10 +41,16 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
         "CLICOLOR_FORCE",
         "non-empty, not 0: colour into pipes (NO_COLOR wins)",
     ),
-    ("USER", "who made a change, as the journal records it (user@host)"),
+    (
+        "USER",
+        "who made a change, as the journal records it (user@host)",
+    ),
     ("LOGNAME", "the same, when USER is not set"),
     ("USERNAME", "the same, when neither is set (Windows)"),
-    ("HOSTNAME", "the host in user@host, when /proc does not name it"),
+    (
+        "HOSTNAME",
+        "the host in user@host, when /proc does not name it",
+    ),
     ("COMPUTERNAME", "the same, on Windows"),
 ];
 

@@ -20,6 +20,7 @@ mod progress;
 mod prompt;
 pub(crate) mod remove_user;
 pub(crate) mod report;
+pub(crate) mod review;
 pub(crate) mod revoke;
 pub(crate) mod revoke_invite;
 mod roles_arg;
@@ -206,6 +207,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Check the workspace against a policy file of access rules; exit 1 on findings.
     Check(check::CheckArgs),
+    /// Access reviews of a snapshot: decide each grant, apply the revokes, close with evidence.
+    Review(review::ReviewArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),
@@ -249,6 +252,7 @@ async fn dispatch(command: Command, ctx: &mut Context) -> Result<ExitCode, CliEr
         Command::Diff(args) => diff::run(args, ctx).await,
         Command::Report(args) => report::run(args, ctx).await,
         Command::Check(args) => check::run(args, ctx).await,
+        Command::Review(args) => review::run(args, ctx).await,
         Command::Emulator(_)
         | Command::Completions(_)
         | Command::Man(_)

@@ -223,6 +223,10 @@ impl Ledger for JournalLedger {
     fn stop_requested(&self) -> bool {
         signals::requested().is_some()
     }
+
+    fn entry_id(&self) -> Option<String> {
+        self.writer.as_ref().map(|w| w.id().to_string())
+    }
 }
 
 /// The plan, for people, on stderr.

@@ -24,6 +24,7 @@ mod list;
 mod messages;
 mod policy;
 mod reliability;
+mod review;
 mod secrets;
 mod snapshot;
 mod snapshots;

@@ -241,15 +241,6 @@ pub(crate) struct Finding {
     pub line: Option<usize>,
 }
 
-/// For review campaigns (the access-review feature, still to come): until it calls these, only
-/// the tests do.
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "the review campaign will pre-flag items with these"
-    )
-)]
 impl Finding {
     /// Whether `rec` is part of what this finding is about: the grant at fault and every copy
     /// of it a member holds through the group; every record of the principal a finding is about
@@ -279,13 +270,6 @@ impl Finding {
 }
 
 /// Whether `rec` is a member's copy of group grant `g`.
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "the review campaign will pre-flag items with these"
-    )
-)]
 fn inherited_from(rec: &GrantRecord, g: &GrantRecord) -> bool {
     let Principal::Group { id, .. } = &g.principal else {
         return false;
@@ -299,13 +283,6 @@ fn inherited_from(rec: &GrantRecord, g: &GrantRecord) -> bool {
 }
 
 /// The findings that name a grant record: what a review campaign shows next to that item.
-#[cfg_attr(
-    not(test),
-    allow(
-        dead_code,
-        reason = "the review campaign will pre-flag items with these"
-    )
-)]
 pub(crate) fn flagged<'a>(
     findings: &'a [Finding],
     rec: &'a GrantRecord,
