@@ -153,3 +153,26 @@ fn an_emulator_with_its_own_tokens_advertises_none_of_the_defaults() {
         "tokens given are not printed: {banner}"
     );
 }
+
+#[test]
+fn a_closed_stdout_is_quiet_and_exit_0_in_every_format() {
+    let emu = small();
+    for format in ["table", "json", "ndjson", "csv", "md"] {
+        let mut child = std::process::Command::new(BIN)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("SEGMENT_API_URL", emu.url())
+            .env("SEGMENT_TOKEN", OWNER)
+            .args(["list", "grants", "--format", format])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first row is written.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{format}: {err}");
+        assert_eq!(err, "", "{format}: quiet");
+    }
+}
