@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::access::{Progress, Source};
 use crate::auth::Settings;
 use crate::auth::settings::Flags;
-use crate::output::{Format, Renderer, Tabular};
+use crate::output::{Format, Renderer, TableFlags, Tabular};
 use crate::segment::{Client, ClientConfig, Token};
 
 use super::error::CliError;
@@ -60,13 +60,24 @@ impl Context {
         color: bool,
         state_dir: Option<PathBuf>,
     ) -> Result<Context, CliError> {
-        let format = if global.json {
-            Format::Json
+        let asked = if global.json {
+            Some(Format::Json)
         } else {
-            global.format.or(settings.format).unwrap_or(Format::Table)
+            global.format
         };
-        let renderer = Renderer::new(format, global.jq.as_deref(), term.width, color)
-            .map_err(|e| CliError::usage(e.to_string()))?;
+        let fallback = settings.format.unwrap_or(Format::Table);
+        let flags = TableFlags {
+            wide: global.wide,
+            no_headers: global.no_headers,
+        };
+        let renderer = Renderer::new(
+            asked,
+            fallback,
+            global.jq.as_deref(),
+            term.width,
+            color,
+            flags,
+        )?;
         Ok(Context {
             global,
             settings,

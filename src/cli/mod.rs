@@ -114,7 +114,7 @@ pub struct GlobalArgs {
     pub token_stdin: bool,
 
     /// Output format [default: the profile's format, else table].
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, short = 'o', global = true, value_enum)]
     pub format: Option<Format>,
 
     /// Shorthand for --format json.
@@ -122,8 +122,17 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// Filter JSON output with a jq expression (run in-process; jq need not be installed).
+    /// Implies --format json; with --format ndjson it runs once per record.
     #[arg(long, global = true, value_name = "EXPR")]
     pub jq: Option<String>,
+
+    /// Tables show every value whole, even wider than the terminal (same as --format wide).
+    #[arg(long, global = true)]
+    pub wide: bool,
+
+    /// Leave out the header line of tables and CSV.
+    #[arg(long, global = true)]
+    pub no_headers: bool,
 
     /// More detail on stderr (-v requests, -vv everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]

@@ -91,6 +91,9 @@ impl Tabular for User {
     fn cells(&self) -> Vec<String> {
         vec![self.id.clone(), self.name.clone(), self.email.clone()]
     }
+    fn csv_headers() -> Vec<&'static str> {
+        vec!["id", "name", "email"]
+    }
 }
 
 impl Tabular for UserGroup {

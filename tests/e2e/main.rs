@@ -26,5 +26,6 @@ mod reliability;
 mod secrets;
 mod snapshot;
 mod snapshots;
+mod tables;
 mod undo;
 mod write;
