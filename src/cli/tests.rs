@@ -27,6 +27,7 @@ const TERMINAL: Terminal = Terminal {
     stdout: false,
     stderr: true,
     width: None,
+    err_width: None,
 };
 
 async fn run(

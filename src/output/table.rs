@@ -101,6 +101,23 @@ pub(crate) fn render(
     let give: Vec<Give> = (0..n)
         .map(|i| give.get(i).copied().unwrap_or(CUT_NAMES))
         .collect();
+    // On a terminal too narrow for the whole table, a column with nothing in it is left out.
+    let fits = natural.iter().sum::<usize>() + GAP * n.saturating_sub(1)
+        <= style.width.unwrap_or(usize::MAX);
+    if !fits && rows.iter().any(|r| r.iter().any(|c| !c.is_empty())) {
+        let keep: Vec<usize> = (0..n)
+            .filter(|&i| rows.iter().any(|r| !r[i].is_empty()))
+            .collect();
+        if keep.len() < n {
+            let headers: Vec<&str> = keep.iter().map(|&i| headers[i]).collect();
+            let rows: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+                .collect();
+            let give: Vec<Give> = keep.iter().map(|&i| give[i]).collect();
+            return render(&headers, &rows, &give, style);
+        }
+    }
     let widths = match style.width {
         Some(w) => {
             let columns: Vec<Column> = (0..n)
@@ -746,6 +763,32 @@ mod tests {
         );
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("ada.lovelace@acme.example "));
+    }
+
+    #[test]
+    fn empty_columns_are_left_out_only_when_space_runs_out() {
+        let headers = ["PRINCIPAL", "ROLE", "LABELS", "VIA"];
+        let rows = vec![row(&[
+            "alan.turing@acme.example",
+            "Source Admin",
+            "",
+            "group:Mobile Team",
+        ])];
+        let style = |width| Style {
+            width,
+            headers: true,
+            bold: false,
+        };
+        let wide = render(&headers, &rows, &give(&headers), style(Some(120)));
+        assert!(wide[0].contains("LABELS"), "{wide:?}");
+        let narrow = render(&headers, &rows, &give(&headers), style(Some(60)));
+        assert!(!narrow[0].contains("LABELS"), "{narrow:?}");
+        assert_eq!(
+            narrow[1],
+            "alan.turing@acme.example  Source Admin  group:Mobile Team"
+        );
+        let piped = render(&headers, &rows, &give(&headers), style(None));
+        assert!(piped[0].contains("LABELS"), "{piped:?}");
     }
 
     #[test]

@@ -167,7 +167,9 @@ fn assert_fits(screen: &str, width: usize, piped: &str, principals: &[String]) {
         assert!(shown, "{p} is shown whole or cut with …\n{screen}");
     }
     let header = screen.lines().next().unwrap_or_default();
-    let starts = cell_starts(header);
+    let mut starts = cell_starts(header);
+    // The first column may have an empty header (diff's +/- column).
+    starts.push(0);
     for l in &rows {
         for s in cell_starts(l) {
             assert!(
@@ -317,4 +319,90 @@ fn jq_with_a_format_that_is_not_json_is_a_usage_error() {
         bin(&emu.url(), OWNER).args(["list", "users", "--format", "ndjson", "--jq", ".email"]),
     );
     assert_eq!(per_record, emails);
+}
+
+/// `report` on a terminal reads person by person: a line per person, then their roles,
+/// indented, every line within the width; piped it stays one row per person.
+#[test]
+fn report_on_a_terminal_reads_person_by_person() {
+    let dir = temp_dir("tables");
+    let emu = long_names(dir.path());
+    let db = dir.path().join("access.db");
+    let db = db.to_str().expect("utf-8 path");
+    stdout_of(bin(&emu.url(), OWNER).args(["sync", "--out", db]));
+    let piped = stdout_of(bin(&emu.url(), OWNER).args(["report", db]));
+    assert_eq!(
+        piped.lines().count(),
+        1 + 4,
+        "a header and a row per person:\n{piped}"
+    );
+    assert!(piped.contains("own roles unknown"), "{piped}");
+    for width in [60, 80, 200] {
+        let Some(screen) = on_terminal(&emu, width, &["report", db]) else {
+            return;
+        };
+        for l in screen.lines() {
+            assert!(l.width() <= usize::from(width), "{l:?}\n{screen}");
+        }
+        let headings: Vec<&str> = screen.lines().filter(|l| !l.starts_with(' ')).collect();
+        assert_eq!(headings.len(), 4, "a line per person:\n{screen}");
+        let email = long_email();
+        let first = headings[0].split("  ").next().unwrap_or_default();
+        assert!(
+            first == "ann@example.com"
+                || first == email
+                || first
+                    .strip_suffix('…')
+                    .is_some_and(|c| email.starts_with(c)),
+            "{screen}"
+        );
+        assert!(
+            headings
+                .iter()
+                .any(|h| h.starts_with("invite:invited@example.com"))
+        );
+        // Each role on its own indented line; the invite's own roles are unknown, not none.
+        assert!(
+            screen.contains("\n  Source Admin  ") || screen.contains("\n  Source Admin…"),
+            "{screen}"
+        );
+        assert!(screen.contains("  own roles unknown"), "{screen}");
+        assert!(screen.lines().count() < 20, "{screen}");
+    }
+}
+
+/// `diff` follows the same rules.
+#[test]
+fn diff_fits_the_terminal() {
+    let dir = temp_dir("tables");
+    let emu = long_names(dir.path());
+    let db = dir.path().join("before.db");
+    let db = db.to_str().expect("utf-8 path");
+    stdout_of(bin(&emu.url(), OWNER).args(["sync", "--out", db]));
+    let state_dir = temp_dir("tables-journal");
+    stdout_of(writer(&emu, state_dir.path()).args([
+        "grant",
+        "--to",
+        "bob@example.com",
+        "--role",
+        "Source Admin",
+        "--on",
+        "source:long-source",
+        "--yes",
+    ]));
+    let (code, piped, _) = run(bin(&emu.url(), OWNER).args(["diff", db, "live"]));
+    assert_eq!(code, Some(1), "they differ");
+    assert!(piped.contains(LONG_SOURCE), "{piped}");
+    for width in [60, 80] {
+        let Some(screen) = on_terminal(&emu, width, &["diff", db, "live"]) else {
+            return;
+        };
+        let table: String = screen
+            .lines()
+            .take(piped.lines().count())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_fits(&table, usize::from(width), &piped, &[]);
+        assert!(table.contains("+  grant  bob@example.com  "), "{table}");
+    }
 }
