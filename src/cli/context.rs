@@ -77,7 +77,8 @@ impl Context {
             term.width,
             color,
             flags,
-        )?;
+        )
+        .map_err(|e| CliError::usage(e.to_string()))?;
         Ok(Context {
             global,
             settings,

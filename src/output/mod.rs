@@ -16,7 +16,7 @@ pub(crate) use table::Give;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// Columns for people; on a terminal, fitted to its width (long cells cut with `…`).
+    /// Columns for people; on a terminal, fitted to its width (long cells cut short).
     Table,
     /// A table with every value whole, however wide (the same as --wide).
     Wide,
