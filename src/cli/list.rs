@@ -70,6 +70,14 @@ pub enum ListWhat {
         after_help = "Examples:\n  segment-access list resources\n  segment-access list resources --jq '.[] | select(.type == \"source\") | .slug'"
     )]
     Resources,
+    /// Labels of the workspace: what --label accepts.
+    ///
+    /// Each label as key and value, with its description. `grant --label key=value` narrows a
+    /// workspace-level binding to the resources carrying that label.
+    #[command(
+        after_help = "Examples:\n  segment-access list labels\n  segment-access list labels --jq '.[] | \"\\(.key)=\\(.value)\"'"
+    )]
+    Labels,
     /// Members (users and pending invites) of a group.
     #[command(
         after_help = "Examples:\n  segment-access list members Analysts\n  segment-access list members Analysts --format ndjson | jq -r 'select(.type == \"user\") | .email'"
@@ -150,6 +158,10 @@ pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, C
             if let Some(why) = spaces_unavailable {
                 ctx.note(&format!("note: spaces not listed: {why}"));
             }
+            ctx.print_list(rows)?
+        }
+        ListWhat::Labels => {
+            let rows = source.labels().await?;
             ctx.print_list(rows)?
         }
         ListWhat::Members { group } => {

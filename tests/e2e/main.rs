@@ -21,6 +21,7 @@ mod emulator_state;
 mod faults;
 mod list;
 mod messages;
+mod names;
 mod policy;
 mod reliability;
 mod secrets;
