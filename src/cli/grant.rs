@@ -46,8 +46,9 @@ pub struct ChangeArgs {
     /// Role name or id.
     #[arg(long, value_name = "ROLE", conflicts_with = "group")]
     pub role: Option<String>,
-    /// Resource the role is bound on (repeatable). Needed with a role that can be bound to single
-    /// resources (asked for on a terminal): --on workspace means all of them.
+    /// Resource the role is bound on (repeatable). grant needs it for a role that can be bound
+    /// to single resources (asked for on a terminal; --on workspace means all of them); revoke
+    /// defaults to workspace.
     #[arg(long, value_name = "RESOURCE", requires = "role")]
     pub on: Vec<String>,
     /// Narrow a workspace-level binding by label, key=value (repeatable).

@@ -88,7 +88,9 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
+/// Flags every command takes, shown under their own heading after each command's own flags.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Named profile of settings to use.
     #[arg(
@@ -182,15 +184,12 @@ impl GlobalArgs {
     }
 }
 
+/// The commands, in the order help lists them: everyday reading and changing first, then
+/// snapshots and checks, then set-up and tooling.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List users, groups, roles, resources, and who holds what.
+    /// List users, groups, roles, resources, labels, and who holds what.
     List(list::ListArgs),
-    /// Run a local Segment API emulator (for tests, demos and scripts).
-    #[command(after_help = EMULATOR_HELP)]
-    Emulator(emulator::EmulatorArgs),
-    /// Log in, out and check: API tokens in the OS keyring, one per profile.
-    Auth(auth::AuthArgs),
     /// Bind a role on resources, or add a group member (one principal, or a batch file).
     Grant(grant::GrantArgs),
     /// Remove exactly the named bindings or memberships (one principal, or a batch file).
@@ -214,6 +213,11 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Check the workspace against a policy file of access rules; exit 1 on findings.
     Check(check::CheckArgs),
+    /// Log in, out and check: API tokens in the OS keyring, one per profile.
+    Auth(auth::AuthArgs),
+    /// Run a local Segment API emulator (for tests, demos and scripts).
+    #[command(after_help = EMULATOR_HELP)]
+    Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),

@@ -451,3 +451,72 @@ fn profile_names_complete_dynamically() {
         "{script}"
     );
 }
+
+/// Every page has the sections people look for; synopses name each flag's value; examples
+/// keep their lines even where the page is narrower than them.
+#[test]
+fn man_pages_have_examples_exit_status_environment_and_see_also() {
+    let tmp = temp_dir("man-sections");
+    let dir = tmp.path().join("man1");
+    stdout_of(clean_bin().args(["man", "--out"]).arg(&dir).arg("-q"));
+    for entry in std::fs::read_dir(&dir).expect("pages") {
+        let path = entry.expect("entry").path();
+        let text = groff(&path).unwrap_or_else(|e| panic!("{}: groff says {e}", path.display()));
+        for section in ["SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "SEE ALSO"] {
+            assert!(text.contains(section), "{}: {section}", path.display());
+        }
+    }
+    let grant = groff(&dir.join("segment-access-grant.1")).expect("renders");
+    assert!(
+        grant.contains("[--to PRINCIPAL] [--role ROLE] [--on RESOURCE]..."),
+        "{grant}"
+    );
+    assert!(
+        grant.contains("GLOBAL OPTIONS"),
+        "global flags in their own section"
+    );
+    assert!(grant.contains("EXAMPLES"));
+    assert!(grant.contains("SEGMENT_TOKEN"));
+    assert!(grant.contains("segment-access(1)"), "see also the top page");
+    // At 60 columns the example commands stay one line each: no filling, no hyphenation.
+    let out = Process::new("groff")
+        .args(["-man", "-Tutf8", "-rLL=60n", "-P-cbou"])
+        .arg(dir.join("segment-access-grant.1"))
+        .output()
+        .expect("groff");
+    let narrow = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        narrow
+            .lines()
+            .any(|l| l.trim() == "segment-access grant --to ann@example.com --role 'Source Admin' --on source:web-prod"),
+        "{narrow}"
+    );
+    let top = groff(&dir.join("segment-access.1")).expect("renders");
+    assert!(
+        top.contains("segment-access [GLOBAL OPTIONS] COMMAND"),
+        "{top}"
+    );
+    assert!(top.contains("segment-access-list(1)"), "{top}");
+}
+
+/// Help lists each command's own flags first and the global ones under their own heading;
+/// the emulator comes after the everyday commands.
+#[test]
+fn help_puts_own_flags_first_and_everyday_commands_first() {
+    let help = stdout_of(clean_bin().args(["grant", "--help"]));
+    let own = help.find("--to <PRINCIPAL>").expect("own flag");
+    let heading = help.find("Global options:").expect("global heading");
+    let global = help.find("--profile <NAME>").expect("global flag");
+    assert!(own < heading && heading < global, "{help}");
+    let top = stdout_of(clean_bin().arg("--help"));
+    let pos = |name: &str| {
+        top.find(&format!("\n  {name} "))
+            .unwrap_or_else(|| panic!("{name} listed: {top}"))
+    };
+    for everyday in ["list", "grant", "revoke", "invite", "browse", "report"] {
+        assert!(
+            pos(everyday) < pos("emulator"),
+            "{everyday} before emulator"
+        );
+    }
+}
