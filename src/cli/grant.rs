@@ -41,21 +41,21 @@ pub struct GrantArgs {
 pub struct ChangeArgs {
     /// Who: an email, a user id, group:<id|name> or invite:<email>.
     /// Asked for on a terminal when missing.
-    #[arg(long, value_name = "PRINCIPAL")]
+    #[arg(long, value_name = "PRINCIPAL", add = clap_complete::ArgValueCandidates::new(super::completions::principals))]
     pub to: Option<String>,
     /// Role name or id.
-    #[arg(long, value_name = "ROLE", conflicts_with = "group")]
+    #[arg(long, value_name = "ROLE", conflicts_with = "group", add = clap_complete::ArgValueCandidates::new(super::completions::role_names))]
     pub role: Option<String>,
     /// Resource the role is bound on (repeatable). grant needs it for a role that can be bound
     /// to single resources (asked for on a terminal; --on workspace means all of them); revoke
     /// defaults to workspace.
-    #[arg(long, value_name = "RESOURCE", requires = "role")]
+    #[arg(long, value_name = "RESOURCE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::resources))]
     pub on: Vec<String>,
     /// Narrow a workspace-level binding by label, key=value (repeatable).
-    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
+    #[arg(long, value_name = "KEY=VALUE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::labels))]
     pub label: Vec<String>,
     /// Group membership instead of a role (users and invites).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
     pub group: Option<String>,
     /// Grant records (NDJSON or a JSON array; `-` for stdin), as `list grants --format ndjson` prints.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "role", "group"])]

@@ -25,13 +25,13 @@ pub struct InviteArgs {
     #[arg(required = true, value_name = "EMAIL")]
     pub emails: Vec<String>,
     /// Role the invited people get (name or id).
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", add = clap_complete::ArgValueCandidates::new(super::completions::role_names))]
     pub role: Option<String>,
     /// Resource the role is bound on (repeatable; default: workspace).
-    #[arg(long, value_name = "RESOURCE", requires = "role")]
+    #[arg(long, value_name = "RESOURCE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::resources))]
     pub on: Vec<String>,
     /// Narrow a workspace-level binding by label, key=value (repeatable).
-    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
+    #[arg(long, value_name = "KEY=VALUE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::labels))]
     pub label: Vec<String>,
     #[command(flatten)]
     pub flags: WriteFlags,

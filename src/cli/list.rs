@@ -84,6 +84,7 @@ pub enum ListWhat {
     )]
     Members {
         /// Group id or name.
+        #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
         group: String,
     },
     /// Every grant: direct, through a group, and group memberships.
@@ -112,16 +113,16 @@ Examples:
 #[derive(Debug, Args)]
 pub struct GrantsArgs {
     /// Only grants held by this user (email, id or name), directly or through groups.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", add = clap_complete::ArgValueCandidates::new(super::completions::user_emails))]
     pub user: Option<String>,
     /// Only grants of this group: its own, its members' through it, and its memberships.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
     pub group: Option<String>,
     /// Only grants of this role (name or id).
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", add = clap_complete::ArgValueCandidates::new(super::completions::role_names))]
     pub role: Option<String>,
     /// Only grants that reach this resource: workspace, source:<id|slug|name>, ...
-    #[arg(long, value_name = "RESOURCE")]
+    #[arg(long, value_name = "RESOURCE", add = clap_complete::ArgValueCandidates::new(super::completions::resources))]
     pub resource: Option<String>,
     /// Leave out grants inherited through groups.
     #[arg(long)]

@@ -23,7 +23,7 @@ Examples:
 #[command(after_help = HELP)]
 pub struct RevokeInviteArgs {
     /// Emails whose pending invites to withdraw.
-    #[arg(required = true, value_name = "EMAIL")]
+    #[arg(required = true, value_name = "EMAIL", add = clap_complete::ArgValueCandidates::new(super::completions::invite_emails))]
     pub emails: Vec<String>,
     #[command(flatten)]
     pub flags: WriteFlags,
