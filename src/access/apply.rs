@@ -279,8 +279,7 @@ async fn not_held(
         return (
             Status::Noop,
             format!(
-                "{} does not hold {} with exactly these labels; it holds it narrowed differently: revoke with {hint}",
-                p.display(),
+                "does not hold {} with exactly these labels; holds it narrowed differently: revoke with {hint}",
                 b.display()
             ),
         );
@@ -303,7 +302,7 @@ async fn not_held(
     let Principal::User { id, .. } = p else {
         return (
             Status::Noop,
-            format!("{} does not hold {}{elsewhere}", p.display(), b.display()),
+            format!("does not hold {}{elsewhere}", b.display()),
         );
     };
     let theirs = client.user_groups(id).await.unwrap_or_default();
@@ -317,11 +316,7 @@ async fn not_held(
     if through.is_empty() {
         (
             Status::Noop,
-            format!(
-                "{} does not hold {} directly{elsewhere}",
-                p.display(),
-                b.display()
-            ),
+            format!("does not hold {} directly{elsewhere}", b.display()),
         )
     } else {
         (

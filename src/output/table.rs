@@ -20,7 +20,7 @@ pub(crate) const GAP: usize = 2;
 const SOFT_MIN: usize = 10;
 
 /// A wrapping column keeps at least this width before anything else is cut.
-const WRAP_MIN: usize = 24;
+const WRAP_MIN: usize = 16;
 
 /// How a column gives way when the table is wider than the terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
