@@ -7,7 +7,8 @@ use crate::access::GrantQuery;
 use super::{CliError, Context, ExitCode};
 
 const LIST_HELP: &str = "\
-Every list prints a table on a terminal and takes --format json|ndjson|csv and --jq for scripts.
+Every list prints a table on a terminal, fitted to its width (long cells cut with an ellipsis;
+--wide shows them whole), and takes --format json|ndjson|csv and --jq for scripts.
 
 Examples:
   segment-access --demo list users

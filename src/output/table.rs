@@ -43,10 +43,10 @@ pub(crate) const CUT_LAST: Give = Give::Cut(3);
 /// The order a column gives way in, from its header.
 pub(crate) fn give_for(header: &str) -> Give {
     match header {
-        "MESSAGE" => Give::Wrap,
+        "MESSAGE" | "FINDING" => Give::Wrap,
         "ID" | "DESCRIPTION" | "SLUG" | "API URL" | "WHEN" => CUT_FIRST,
         "LABELS" | "ROLES" | "GROUPS" | "ACCESS" | "DETAIL" => CUT_LISTS,
-        "PRINCIPAL" | "EMAIL" | "ROLE" | "USER" => CUT_LAST,
+        "PRINCIPAL" | "EMAIL" | "ROLE" | "USER" | "PROFILE" => CUT_LAST,
         _ => CUT_NAMES,
     }
 }
