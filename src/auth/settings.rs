@@ -49,7 +49,7 @@ pub(crate) enum SettingsError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
-        "profile {profile:?} sets format = {value:?}; use one of: table, json, ndjson, csv, md"
+        "profile {profile:?} sets format = {value:?}; use one of: table, wide, json, ndjson, csv, md"
     )]
     Format { profile: String, value: String },
     #[error("{}", no_token(profile, near))]
@@ -260,7 +260,7 @@ mod tests {
         let e = Settings::with_config(Flags::default(), c, None).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "profile \"default\" sets format = \"yaml\"; use one of: table, json, ndjson, csv, md"
+            "profile \"default\" sets format = \"yaml\"; use one of: table, wide, json, ndjson, csv, md"
         );
     }
 }

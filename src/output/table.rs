@@ -2,13 +2,16 @@
 //! terminal columns (`unicode-width`), not bytes or chars.
 //!
 //! Piped, a table keeps every value whole on one line, so `grep` and `cut` work. On a terminal
-//! it fits the terminal's width: when the natural table is too wide, columns give way in a fixed
-//! order. Prose that must be read whole (a change's message) wraps at spaces first; then
-//! identifiers and descriptions are cut with `…`, then labels and lists, then names and
-//! resources, and principals and role names last. Within one step the widest column gives a
-//! column at a time, so equally important columns end up equally wide. A cell is never broken
-//! inside a word: it is cut (at a space when one is close) and ends in `…`, or wrapped at a
-//! space. Headers start exactly where their column starts, bold or not.
+//! it fits the terminal's width. When the natural table is too wide, prose that must be read
+//! whole (a change's message, a finding) wraps at spaces first; then the other columns get the
+//! widths that cost the reader least: every cell cut costs, more the more of it is lost, and a
+//! cut weighs more the later its column should give way (identifiers and descriptions first,
+//! then labels and lists, then names and resources, principals and role names last). So a
+//! column's one long outlier is cut before its ordinary values, and one long email no longer
+//! squeezes every other column. The cheapest widths are found exactly, by dynamic programming
+//! over the columns and the width left (`fit`). A cell is never broken inside a word: it is
+//! cut (at a space when one is close) and ends in `…`, or wrapped at a space. Headers start
+//! exactly where their column starts, bold or not.
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
