@@ -65,20 +65,16 @@ impl Context {
         } else {
             global.format
         };
-        let fallback = settings.format.unwrap_or(Format::Table);
+        crate::output::check_jq(asked, global.jq.is_some())
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        let format = asked.or(settings.format).unwrap_or(Format::Table);
         let flags = TableFlags {
             wide: global.wide,
             no_headers: global.no_headers,
         };
-        let renderer = Renderer::new(
-            asked,
-            fallback,
-            global.jq.as_deref(),
-            term.width,
-            color,
-            flags,
-        )
-        .map_err(|e| CliError::usage(e.to_string()))?;
+        let renderer = Renderer::new(format, global.jq.as_deref(), term.width, color)
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .with_table_flags(flags);
         Ok(Context {
             global,
             settings,

@@ -114,39 +114,39 @@ impl Format {
     }
 }
 
+/// `--jq` filters JSON: with a `--format` asked for on the command line that is not JSON, it is
+/// a usage error rather than a silent switch to JSON. (`--jq` alone implies JSON.)
+pub(crate) fn check_jq(asked: Option<Format>, jq: bool) -> Result<(), OutputError> {
+    match asked {
+        Some(f @ (Format::Table | Format::Wide | Format::Csv | Format::Markdown)) if jq => {
+            Err(OutputError::Usage(format!(
+                "--jq filters JSON, and --format {} is not JSON: use --format json or ndjson with --jq, or leave --format out",
+                f.name()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 impl Renderer {
-    /// `format` is what was asked for, if anything; `--jq` implies JSON when nothing was, and
-    /// is a usage error with a format that is not JSON. `fallback` is the format when none
-    /// was asked for (a profile's).
+    /// `--jq` implies JSON when the format is not a machine one (a profile's table); a
+    /// command line that asks for a non-JSON `--format` with `--jq` is refused before, by
+    /// `check_jq`. `wide` is a table with whole values.
     pub(crate) fn new(
-        format: Option<Format>,
-        fallback: Format,
+        format: Format,
         jq: Option<&str>,
         width: Option<usize>,
         color: bool,
-        flags: TableFlags,
     ) -> Result<Renderer, OutputError> {
         let jq = jq.map(JqFilter::compile).transpose()?;
         let format = match (format, &jq) {
-            (
-                Some(f @ (Format::Table | Format::Wide | Format::Csv | Format::Markdown)),
-                Some(_),
-            ) => {
-                return Err(OutputError::Usage(format!(
-                    "--jq filters JSON, and --format {} is not JSON: use --format json or ndjson with --jq, or leave --format out",
-                    f.name()
-                )));
+            (Format::Table | Format::Wide | Format::Csv | Format::Markdown, Some(_)) => {
+                Format::Json
             }
-            (Some(f), _) => f,
-            (None, Some(_)) => match fallback {
-                Format::Ndjson => Format::Ndjson,
-                _ => Format::Json,
-            },
-            (None, None) => fallback,
+            (f, _) => f,
         };
         let (format, width) = match format {
             Format::Wide => (Format::Table, None),
-            Format::Table if flags.wide => (Format::Table, None),
             f => (f, width),
         };
         Ok(Renderer {
@@ -154,8 +154,17 @@ impl Renderer {
             jq,
             width,
             color,
-            headers: !flags.no_headers,
+            headers: true,
         })
+    }
+
+    /// The same renderer with what `--wide` and `--no-headers` say about tables.
+    pub(crate) fn with_table_flags(mut self, flags: TableFlags) -> Renderer {
+        if flags.wide {
+            self.width = None;
+        }
+        self.headers = !flags.no_headers;
+        self
     }
 
     /// How a table is laid out here.
