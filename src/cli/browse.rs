@@ -252,7 +252,9 @@ fn title(dir: &Directory, view: &View) -> String {
             Some(u) => format!("{} ({}): access", u.email, u.name),
             None => format!("user {id}: access"),
         },
-        View::Invite { email } => format!("invite:{email}: access"),
+        View::Invite { email } => format!(
+            "invite:{email}: access (its own roles are unknown: Segment's API does not show them)"
+        ),
         View::Group { id } => format!(
             "group:{}: its grants, its members and what they hold through it",
             dir.group(id).map(|g| g.name.as_str()).unwrap_or(id)
