@@ -11,6 +11,7 @@ use super::grants::{self, GrantFilter};
 use super::journal::Change;
 use super::plan::{Binding, ChangeResult, GroupRef, Status};
 use super::record::{GrantRecord, Principal};
+use super::resolve::{self, ResolveError};
 
 /// One email or user and what will happen to it.
 #[derive(Debug, Clone)]
@@ -344,10 +345,11 @@ fn plan_revoke_invites(dir: &Directory, emails: &[String]) -> Vec<(Planned, Vec<
                         )
                     },
                 },
+                // Accepted since: a user now, with no invite left to withdraw.
                 None => Planned {
                     key: e.clone(),
                     status: Status::Noop,
-                    message: "no pending invite for this email".to_string(),
+                    message: "no pending invite: this email belongs to a user of the workspace (the invite was accepted); remove-user removes users".to_string(),
                 },
             };
             (planned, groups)
@@ -362,11 +364,28 @@ pub(crate) struct RevokeInvitePlan {
 }
 
 impl RevokeInvitePlan {
-    pub(crate) fn new(dir: &Directory, emails: &[String]) -> RevokeInvitePlan {
-        RevokeInvitePlan {
+    /// The invites of `emails` to withdraw. An email that is neither a pending invite nor a
+    /// user (a typo, most likely) is an error naming the nearest pending invites, before
+    /// anything is withdrawn; a user's email is a no-op (the invite was accepted).
+    pub(crate) fn new(
+        dir: &Directory,
+        emails: &[String],
+    ) -> Result<RevokeInvitePlan, ResolveError> {
+        for e in emails {
+            let known = dir.invites.iter().any(|i| i.eq_ignore_ascii_case(e))
+                || dir.users.iter().any(|u| u.email.eq_ignore_ascii_case(e));
+            if !known {
+                return Err(ResolveError::NotFound {
+                    kind: "pending invite",
+                    input: e.clone(),
+                    candidates: resolve::nearest(e, dir.invites.iter().map(String::as_str)),
+                });
+            }
+        }
+        Ok(RevokeInvitePlan {
             plans: plan_revoke_invites(dir, emails),
             workspace_id: workspace_id(dir),
-        }
+        })
     }
 }
 
@@ -517,7 +536,11 @@ impl ChangePlan for RemoveUserPlan {
                 lines.push("    nothing but their membership of the workspace".to_string());
             }
             for g in losses {
-                let role = g.role.as_ref().map_or("member of", |r| r.name.as_str());
+                // "Role on resource", as every plan says it; a membership is "member of".
+                let role = g
+                    .role
+                    .as_ref()
+                    .map_or("member of".to_string(), |r| format!("{} on", r.name));
                 let labels = if g.labels.is_empty() {
                     String::new()
                 } else {

@@ -136,15 +136,20 @@ pub(crate) async fn prepare(
             _ => principals[idx].members.push(i),
         }
     }
+    let names = ResourceNames::of(dir);
     for work in &mut principals {
-        plan_one(client, action, &wants, &mut decided, work, groups).await;
+        let context = Held {
+            groups,
+            names: &names,
+        };
+        plan_one(client, action, &wants, &mut decided, work, context).await;
     }
     Prepared {
         action,
         wants,
         decided,
         principals,
-        names: ResourceNames::of(dir),
+        names,
         workspace_id: dir
             .workspace
             .as_ref()
@@ -168,13 +173,21 @@ fn group_of(w: &Want) -> Option<&GroupRef> {
     }
 }
 
+/// What explains a revoke that has nothing to remove: the groups (with their permissions) and
+/// the names of resources.
+#[derive(Clone, Copy)]
+struct Held<'a> {
+    groups: &'a [UserGroup],
+    names: &'a ResourceNames,
+}
+
 async fn plan_one(
     client: &Client,
     action: Action,
     wants: &[Want],
     decided: &mut [Option<(Status, String)>],
     work: &mut PrincipalWork,
-    groups: &[UserGroup],
+    held: Held<'_>,
 ) {
     if !work.binds.is_empty() {
         match read_perms(client, &work.principal).await {
@@ -193,7 +206,7 @@ async fn plan_one(
                         decided[i] = Some(match action {
                             Action::Grant => (Status::Noop, "already held directly".to_string()),
                             Action::Revoke => {
-                                not_held(client, &work.principal, b, &current, groups).await
+                                not_held(client, &work.principal, b, &current, held).await
                             }
                         });
                     }
@@ -229,15 +242,16 @@ fn fail_all(decided: &mut [Option<(Status, String)>], idx: &[usize], message: &s
 }
 
 /// Why a revoke has nothing to remove: held only with other labels (named, since a binding is
-/// role + resource + labels), held only through groups, or not held at all. The group case is a
-/// failure, not a no-op: the access the revoke asked to end is still there (and a script
-/// checking the exit code must not conclude otherwise).
+/// role + resource + labels), held only through groups, held on other resources (named, so the
+/// next command can add --on), or not held at all. The group case is a failure, not a no-op:
+/// the access the revoke asked to end is still there (and a script checking the exit code must
+/// not conclude otherwise).
 async fn not_held(
     client: &Client,
     p: &Principal,
     b: &Binding,
     current: &[Permission],
-    groups: &[UserGroup],
+    held: Held<'_>,
 ) -> (Status, String) {
     let other_labels: Vec<String> = plan::bindings(current)
         .into_iter()
@@ -265,20 +279,35 @@ async fn not_held(
         return (
             Status::Noop,
             format!(
-                "{} does not hold {} with exactly these labels; it holds it narrowed differently: revoke with {hint}",
-                p.display(),
+                "does not hold {} with exactly these labels; holds it narrowed differently: revoke with {hint}",
                 b.display()
             ),
         );
     }
+    // The same role held directly on other resources: where, so `--on` can name one.
+    let elsewhere: Vec<String> = plan::bindings(current)
+        .into_iter()
+        .filter(|h| h.role_id == b.role_id)
+        .map(|h| named(h, held.names).resource_display_with_labels())
+        .collect();
+    let elsewhere = if elsewhere.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; holds {} on {}; add --on",
+            b.role_name,
+            elsewhere.join(", ")
+        )
+    };
     let Principal::User { id, .. } = p else {
         return (
             Status::Noop,
-            format!("{} does not hold {}", p.display(), b.display()),
+            format!("does not hold {}{elsewhere}", b.display()),
         );
     };
     let theirs = client.user_groups(id).await.unwrap_or_default();
-    let through: Vec<&str> = groups
+    let through: Vec<&str> = held
+        .groups
         .iter()
         .filter(|g| theirs.iter().any(|t| t.id == g.id))
         .filter(|g| plan::holds(g.permissions.as_deref().unwrap_or_default(), b))
@@ -287,7 +316,7 @@ async fn not_held(
     if through.is_empty() {
         (
             Status::Noop,
-            format!("{} does not hold {} directly", p.display(), b.display()),
+            format!("does not hold {} directly{elsewhere}", b.display()),
         )
     } else {
         (
@@ -300,6 +329,14 @@ async fn not_held(
             ),
         )
     }
+}
+
+/// A binding read from Segment (ids only) with its resource's name.
+fn named(mut b: Binding, names: &ResourceNames) -> Binding {
+    if b.resource_name.is_none() {
+        b.resource_name = names.get(b.kind, &b.resource_id);
+    }
+    b
 }
 
 impl ChangePlan for Prepared {

@@ -53,7 +53,16 @@ impl Binding {
     }
 
     pub(crate) fn display(&self) -> String {
-        let mut s = format!("{} on {}", self.role_name, self.resource_display());
+        format!(
+            "{} on {}",
+            self.role_name,
+            self.resource_display_with_labels()
+        )
+    }
+
+    /// The resource, and the labels narrowing it in brackets.
+    pub(crate) fn resource_display_with_labels(&self) -> String {
+        let mut s = self.resource_display();
         if !self.labels.is_empty() {
             s.push_str(&format!(" [{}]", self.labels_display()));
         }

@@ -185,9 +185,16 @@ pub(crate) fn resource(dir: &Directory, input: &str) -> Result<ResolvedResource,
         None => (input.trim(), ""),
     };
     let kind = ResourceType::from_cli_str(kind).ok_or_else(|| {
-        ResolveError::Syntax(format!(
-            "unknown resource {input:?}: write workspace, source:<id|slug|name>, warehouse:<id|name>, function:<id|name> or space:<id|slug|name>"
-        ))
+        let kinds = ["workspace", "source", "warehouse", "function", "space"];
+        ResolveError::Syntax(match nearest(kind, kinds).first() {
+            Some(k) if ident.is_empty() => {
+                format!("unknown resource {input:?}; did you mean {k}?")
+            }
+            Some(k) => format!("unknown resource {input:?}; did you mean {k}:{ident}?"),
+            None => format!(
+                "unknown resource {input:?}: write workspace, source:<id|slug|name>, warehouse:<id|name>, function:<id|name> or space:<id|slug|name>"
+            ),
+        })
     })?;
     if kind != ResourceType::Workspace && ident.is_empty() {
         return Err(ResolveError::Syntax(format!(
@@ -335,6 +342,39 @@ mod tests {
         assert!(e.to_string().contains("did you mean"), "{e}");
         let e = user(&us, "zed").unwrap_err();
         assert_eq!(e.to_string(), "no user matches \"zed\"");
+    }
+
+    #[test]
+    fn typos_of_one_or_two_edits_are_suggested() {
+        let names = ["Workspace Owner", "Source Admin", "Source Read-only"];
+        assert_eq!(nearest("Workspace Onwer", names), ["Workspace Owner"]);
+        assert_eq!(nearest("Sorce Admn", names), ["Source Admin"]);
+        assert_eq!(
+            nearest("source admin", names),
+            Vec::<String>::new(),
+            "exact is no typo"
+        );
+        assert!(nearest("Billing", names).is_empty());
+        let us = users();
+        for typo in ["bob@x.cmo", "bbo@x.com", "Bbo"] {
+            let e = user(&us, typo).unwrap_err();
+            assert!(
+                e.to_string().contains("did you mean bob@x.com (u3)?"),
+                "{typo}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mistyped_resource_kind_is_suggested() {
+        let d = Directory::default();
+        let e = resource(&d, "sorce:web-prod").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown resource \"sorce:web-prod\"; did you mean source:web-prod?"
+        );
+        let e = resource(&d, "wrkspace").unwrap_err();
+        assert!(e.to_string().ends_with("did you mean workspace?"), "{e}");
     }
 
     #[test]

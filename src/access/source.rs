@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::segment::models::{Role, User, UserGroup};
+use crate::segment::models::{Label, Role, User, UserGroup};
 use crate::segment::{Client, Error};
 
 use super::directory::{Directory, Need, Progress};
@@ -152,6 +152,15 @@ impl Source {
             Source::Loaded { dir, .. } => dir.roles.clone(),
         };
         Ok(sorted(roles, |r| r.name.to_lowercase()))
+    }
+
+    /// The workspace's labels, by key and value: what `--label` accepts.
+    pub(crate) async fn labels(&self) -> Result<Vec<Label>, SourceError> {
+        let labels = match self {
+            Source::Live { client, .. } => client.labels().await?,
+            Source::Loaded { dir, .. } => dir.labels.clone(),
+        };
+        Ok(sorted(labels, |l| format!("{}={}", l.key, l.value)))
     }
 
     /// Every resource roles can be bound to, and why spaces are missing when they are.

@@ -64,8 +64,42 @@ pub(crate) fn principal(dir: &Directory, input: &str) -> Result<Principal, Resol
                 input.trim()
             )))
         }
+        // A typo of a group's name or a pending invite's email: suggest them, prefixed.
+        Err(ResolveError::NotFound {
+            kind,
+            input,
+            mut candidates,
+        }) => {
+            let groups: Vec<String> = dir.groups.iter().map(|g| g.name.clone()).collect();
+            let near_groups = near_either(&input, &groups, "group:");
+            let near_invites = near_either(&input, &dir.invites, "invite:");
+            candidates.extend(near_groups.into_iter().chain(near_invites));
+            candidates.truncate(5);
+            Err(ResolveError::NotFound {
+                kind,
+                input,
+                candidates,
+            })
+        }
         Err(e) => Err(e),
     }
+}
+
+/// Names near `input`, as `prefix` + name: compared both with and without the prefix, so a
+/// typo in a name typed bare (`Data Enginering`) or prefixed (`grup:Data Engineering`) is
+/// found.
+fn near_either(input: &str, names: &[String], prefix: &str) -> Vec<String> {
+    let prefixed: Vec<String> = names.iter().map(|n| format!("{prefix}{n}")).collect();
+    let mut out: Vec<String> = resolve::nearest(input, names.iter().map(String::as_str))
+        .into_iter()
+        .map(|n| format!("{prefix}{n}"))
+        .collect();
+    for p in resolve::nearest(input, prefixed.iter().map(String::as_str)) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// Why a binding cannot be made, in Segment's terms, or `None` when it can.
@@ -229,9 +263,13 @@ pub(crate) fn from_record(dir: &Directory, action: Action, line: usize, rec: &Gr
 
 /// The group of a membership record, its id and name agreeing with the workspace.
 fn membership_group(dir: &Directory, rec: &GrantRecord) -> Result<GroupRef, Refusal> {
-    let g = dir
-        .group(&rec.resource.id)
-        .ok_or_else(|| format!("no group with id {:?}", rec.resource.id))?;
+    let g = dir.group(&rec.resource.id).ok_or_else(|| {
+        format!(
+            "no group with id {:?}{}",
+            rec.resource.id,
+            near_group(dir, rec.resource.name.as_deref())
+        )
+    })?;
     if let Some(name) = &rec.resource.name
         && name != &g.name
     {
@@ -259,7 +297,23 @@ fn record_binding(dir: &Directory, action: Action, rec: &GrantRecord) -> Result<
         .roles
         .iter()
         .find(|r| r.id == role_ref.id)
-        .ok_or_else(|| format!("no role with id {:?} ({})", role_ref.id, role_ref.name))?;
+        .ok_or_else(|| {
+            let near = dir
+                .roles
+                .iter()
+                .filter(|r| {
+                    r.name.eq_ignore_ascii_case(&role_ref.name)
+                        || !resolve::nearest(&role_ref.name, [r.name.as_str()]).is_empty()
+                })
+                .map(|r| format!("{} ({})", r.name, r.id))
+                .collect::<Vec<_>>();
+            format!(
+                "no role with id {:?} ({}){}",
+                role_ref.id,
+                role_ref.name,
+                did_you_mean(&near)
+            )
+        })?;
     if role.name != role_ref.name {
         return Err(disagree("role", &role.id, &role_ref.name, &role.name));
     }
@@ -290,10 +344,25 @@ fn record_binding(dir: &Directory, action: Action, rec: &GrantRecord) -> Result<
             // id); it cannot be granted.
             None if action == Action::Revoke => {}
             None => {
+                // The record's name, if it names a resource the workspace has (under another
+                // id) or one close to it.
+                let near = rec
+                    .resource
+                    .name
+                    .as_deref()
+                    .map(
+                        |n| match resolve::resource(dir, &format!("{}:{n}", kind.as_cli_str())) {
+                            Ok(r) => vec![format!("{} ({})", r.name, r.id)],
+                            Err(ResolveError::NotFound { candidates, .. }) => candidates,
+                            Err(_) => Vec::new(),
+                        },
+                    )
+                    .unwrap_or_default();
                 return Err(format!(
-                    "no {} with id {:?} in this workspace",
+                    "no {} with id {:?} in this workspace{}",
                     kind.as_cli_str(),
-                    rec.resource.id
+                    rec.resource.id,
+                    did_you_mean(&near)
                 )
                 .into());
             }
@@ -348,9 +417,17 @@ pub(crate) fn unknown_labels(dir: &Directory, labels: &[LabelRef]) -> Result<(),
 fn known_principal(dir: &Directory, p: &Principal) -> Result<Principal, Refusal> {
     match p {
         Principal::User { id, email, .. } => {
-            let u = dir
-                .user(id)
-                .ok_or_else(|| format!("no user with id {id:?} in this workspace"))?;
+            let u = dir.user(id).ok_or_else(|| {
+                let near: Vec<String> = match resolve::user(&dir.users, email) {
+                    Ok(u) => vec![format!("{} ({})", u.email, u.id)],
+                    Err(ResolveError::NotFound { candidates, .. }) => candidates,
+                    Err(_) => Vec::new(),
+                };
+                format!(
+                    "no user with id {id:?} ({email}) in this workspace{}",
+                    did_you_mean(&near)
+                )
+            })?;
             if !u.email.eq_ignore_ascii_case(email) {
                 return Err(disagree("user", id, email, &u.email));
             }
@@ -361,9 +438,12 @@ fn known_principal(dir: &Directory, p: &Principal) -> Result<Principal, Refusal>
             })
         }
         Principal::Group { id, name } => {
-            let g = dir
-                .group(id)
-                .ok_or_else(|| format!("no group with id {id:?} in this workspace"))?;
+            let g = dir.group(id).ok_or_else(|| {
+                format!(
+                    "no group with id {id:?} in this workspace{}",
+                    near_group(dir, Some(name))
+                )
+            })?;
             if &g.name != name {
                 return Err(disagree("group", id, name, &g.name));
             }
@@ -377,6 +457,32 @@ fn known_principal(dir: &Directory, p: &Principal) -> Result<Principal, Refusal>
             .iter()
             .find(|e| e.eq_ignore_ascii_case(email))
             .map(|e| Principal::Invite { email: e.clone() })
-            .ok_or_else(|| format!("no pending invite for {email:?}"))?),
+            .ok_or_else(|| {
+                let near = resolve::nearest(email, dir.invites.iter().map(String::as_str));
+                format!("no pending invite for {email:?}{}", did_you_mean(&near))
+            })?),
+    }
+}
+
+/// `; did you mean A, B?`, or nothing.
+fn did_you_mean(candidates: &[String]) -> String {
+    if candidates.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", candidates.join(", "))
+    }
+}
+
+/// The groups a record's group name matches or nearly matches, as `; did you mean ...?`.
+fn near_group(dir: &Directory, name: Option<&str>) -> String {
+    let Some(name) = name else {
+        return String::new();
+    };
+    match resolve::group(&dir.groups, name) {
+        Ok(g) => did_you_mean(&[format!("{} ({})", g.name, g.id)]),
+        Err(
+            ResolveError::NotFound { candidates, .. } | ResolveError::Ambiguous { candidates, .. },
+        ) => did_you_mean(&candidates),
+        Err(_) => String::new(),
     }
 }

@@ -49,14 +49,15 @@ pub(crate) enum SettingsError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
-        "profile {profile:?} sets format = {value:?}; use one of: table, json, ndjson, csv, md"
+        "profile {profile:?} sets format = {value:?}; use one of: table, wide, json, ndjson, csv, md"
     )]
     Format { profile: String, value: String },
-    #[error(
-        "no Segment API token for profile {profile:?}: run `segment-access auth login{flag}`, set SEGMENT_TOKEN, or pipe one to --token-stdin (or try --demo for a sample workspace)",
-        flag = profile_flag(profile)
-    )]
-    NoToken { profile: String },
+    #[error("{}", no_token(profile, near))]
+    NoToken {
+        profile: String,
+        /// Profiles of the config whose names are close, when `profile` is not one of them.
+        near: Vec<String>,
+    },
     #[error("--token-stdin: standard input held no token")]
     EmptyStdin,
     #[error("cannot read the token from stdin: {0}")]
@@ -65,6 +66,21 @@ pub(crate) enum SettingsError {
         "cannot read the token of profile {profile:?} from the keyring: {source}; set SEGMENT_TOKEN or pipe the token to --token-stdin instead"
     )]
     Keyring { profile: String, source: StoreError },
+}
+
+fn no_token(profile: &str, near: &[String]) -> String {
+    let fix = format!(
+        "run `segment-access auth login{}`, set SEGMENT_TOKEN, or pipe one to --token-stdin (or try --demo for a sample workspace)",
+        profile_flag(profile)
+    );
+    if near.is_empty() {
+        format!("no Segment API token for profile {profile:?}: {fix}")
+    } else {
+        format!(
+            "no profile {profile:?} in the config, and no token for it; did you mean {}? Otherwise {fix}",
+            near.join(", ")
+        )
+    }
 }
 
 /// ` --profile NAME`, or nothing for the default profile: for commands we suggest.
@@ -169,6 +185,14 @@ impl Settings {
             Some((token, _)) => Ok(token),
             None => Err(SettingsError::NoToken {
                 profile: self.profile.clone(),
+                near: if self.config.profiles.contains_key(&self.profile) {
+                    Vec::new()
+                } else {
+                    crate::access::resolve::nearest(
+                        &self.profile,
+                        self.config.profiles.keys().map(String::as_str),
+                    )
+                },
             }),
         }
     }
@@ -241,7 +265,7 @@ mod tests {
         let e = Settings::with_config(Flags::default(), c, None).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "profile \"default\" sets format = \"yaml\"; use one of: table, json, ndjson, csv, md"
+            "profile \"default\" sets format = \"yaml\"; use one of: table, wide, json, ndjson, csv, md"
         );
     }
 }

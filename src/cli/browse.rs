@@ -11,6 +11,7 @@ use crate::access::grants::{self, GrantFilter, ResourceMatch};
 use crate::access::plan::{Action, GroupRef, Item, Want};
 use crate::access::record::{GrantRecord, Principal, ResourceKind};
 use crate::access::{Directory, Need, resolve, views, wants};
+use crate::output::{self, table};
 use crate::segment::Client;
 
 use super::choose;
@@ -108,7 +109,12 @@ pub(crate) async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode
             continue;
         };
         let records = records(&dir, &view);
-        let _ = write!(ctx.io.err, "\n{}\n{}", title(&dir, &view), table(&records));
+        let width = ctx.term.err_width;
+        let heading = match width {
+            Some(w) => table::cut(&title(&dir, &view), w),
+            None => title(&dir, &view),
+        };
+        let _ = write!(ctx.io.err, "\n{heading}\n{}", table(&records, width));
         let acts = acts(&view, &records);
         let labels: Vec<String> = acts.iter().map(|a| a.label().to_string()).collect();
         let p = ctx.prompter.as_mut();
@@ -246,7 +252,9 @@ fn title(dir: &Directory, view: &View) -> String {
             Some(u) => format!("{} ({}): access", u.email, u.name),
             None => format!("user {id}: access"),
         },
-        View::Invite { email } => format!("invite:{email}: access"),
+        View::Invite { email } => format!(
+            "invite:{email}: access (its own roles are unknown: Segment's API does not show them)"
+        ),
         View::Group { id } => format!(
             "group:{}: its grants, its members and what they hold through it",
             dir.group(id).map(|g| g.name.as_str()).unwrap_or(id)
@@ -292,16 +300,16 @@ fn line(g: &GrantRecord) -> String {
     s
 }
 
-/// The grants as an aligned text table (always a table: browse is for people).
-fn table(records: &[GrantRecord]) -> String {
+/// The grants as a table (always a table: browse is for people), indented, fitted to the
+/// width of the terminal stderr is on like every table.
+fn table(records: &[GrantRecord], width: Option<usize>) -> String {
     if records.is_empty() {
         return "  (no grants)\n".to_string();
     }
-    let header = ["PRINCIPAL", "ROLE", "RESOURCE", "LABELS", "VIA"].map(String::from);
-    let rows: Vec<[String; 5]> = records
+    let rows: Vec<Vec<String>> = records
         .iter()
         .map(|g| {
-            [
+            vec![
                 g.principal.display(),
                 role_cell(g),
                 g.resource.display(),
@@ -310,21 +318,17 @@ fn table(records: &[GrantRecord]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.clone().map(|h| h.chars().count());
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
+    let headers = ["PRINCIPAL", "ROLE", "RESOURCE", "LABELS", "VIA"];
+    let give: Vec<output::Give> = headers.iter().map(|h| table::give_for(h)).collect();
+    let style = table::Style {
+        width: width.map(|w| w.saturating_sub(2)),
+        headers: true,
+        bold: false,
+    };
     let mut out = String::new();
-    for r in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+    for line in table::render(&headers, &rows, &give, style) {
         out.push_str("  ");
-        out.push_str(cells.join("  ").trim_end());
+        out.push_str(&line);
         out.push('\n');
     }
     out

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::access::{Progress, Source};
 use crate::auth::Settings;
 use crate::auth::settings::Flags;
-use crate::output::{Format, Renderer, Tabular};
+use crate::output::{Format, Renderer, TableFlags, Tabular};
 use crate::segment::{Client, ClientConfig, Token};
 
 use super::error::CliError;
@@ -65,13 +65,21 @@ impl Context {
         color: bool,
         state_dir: Option<PathBuf>,
     ) -> Result<Context, CliError> {
-        let format = if global.json {
-            Format::Json
+        let asked = if global.json {
+            Some(Format::Json)
         } else {
-            global.format.or(settings.format).unwrap_or(Format::Table)
+            global.format
+        };
+        crate::output::check_jq(asked, global.jq.is_some())
+            .map_err(|e| CliError::usage(e.to_string()))?;
+        let format = asked.or(settings.format).unwrap_or(Format::Table);
+        let flags = TableFlags {
+            wide: global.wide,
+            no_headers: global.no_headers,
         };
         let renderer = Renderer::new(format, global.jq.as_deref(), term.width, color)
-            .map_err(|e| CliError::usage(e.to_string()))?;
+            .map_err(|e| CliError::usage(e.to_string()))?
+            .with_table_flags(flags);
         Ok(Context {
             global,
             settings,

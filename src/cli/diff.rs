@@ -26,10 +26,10 @@ Examples:
 #[command(after_help = DIFF_HELP)]
 pub struct DiffArgs {
     /// The earlier state: a snapshot file, or `live`.
-    #[arg(value_name = "OLD")]
+    #[arg(value_name = "OLD", add = clap_complete::ArgValueCompleter::new(super::completions::snapshot_or_live))]
     pub old: String,
     /// The later state: a snapshot file, or `live`.
-    #[arg(value_name = "NEW")]
+    #[arg(value_name = "NEW", add = clap_complete::ArgValueCompleter::new(super::completions::snapshot_or_live))]
     pub new: String,
     /// Compare snapshots of two different workspaces anyway (every grant would differ).
     #[arg(long)]

@@ -185,7 +185,9 @@ impl From<OutputError> for CliError {
         }
         match e {
             OutputError::Io(io) => CliError::stdout(io),
-            OutputError::Jq(crate::output::JqError::Compile(m)) => CliError::usage(m),
+            OutputError::Jq(crate::output::JqError::Compile(m)) | OutputError::Usage(m) => {
+                CliError::usage(m)
+            }
             other => CliError::failure(other.to_string()),
         }
     }

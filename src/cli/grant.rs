@@ -16,8 +16,10 @@ use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
 PRINCIPAL is an email, a user id, group:<id|name> or invite:<email>.
-RESOURCE is workspace (the default), source:<id|slug|name>, warehouse:<id|name>,
-function:<id|name> or space:<id|slug|name>.
+RESOURCE is workspace, source:<id|slug|name>, warehouse:<id|name>, function:<id|name> or
+space:<id|slug|name>. A role that can be bound to single resources (Source Admin, ...) needs
+--on: it is asked for on a terminal, and --on workspace grants it on all of them; roles bound
+only to the workspace (Workspace Owner, ...) need none, and --label implies the workspace.
 
 Grants use Segment's additive endpoint: nothing already held is touched. A grant that already
 holds is reported as noop. Applied changes are journaled; `segment-access undo` reverts them.
@@ -47,19 +49,21 @@ pub struct GrantArgs {
 pub struct ChangeArgs {
     /// Who: an email, a user id, group:<id|name> or invite:<email>.
     /// Asked for on a terminal when missing.
-    #[arg(long, value_name = "PRINCIPAL")]
+    #[arg(long, value_name = "PRINCIPAL", add = clap_complete::ArgValueCandidates::new(super::completions::principals))]
     pub to: Option<String>,
     /// Role name or id.
-    #[arg(long, value_name = "ROLE", conflicts_with = "group")]
+    #[arg(long, value_name = "ROLE", conflicts_with = "group", add = clap_complete::ArgValueCandidates::new(super::completions::role_names))]
     pub role: Option<String>,
-    /// Resource the role is bound on (repeatable; default: workspace).
-    #[arg(long, value_name = "RESOURCE", requires = "role")]
+    /// Resource the role is bound on (repeatable). grant needs it for a role that can be bound
+    /// to single resources (asked for on a terminal; --on workspace means all of them); revoke
+    /// defaults to workspace.
+    #[arg(long, value_name = "RESOURCE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::resources))]
     pub on: Vec<String>,
     /// Narrow a workspace-level binding by label, key=value (repeatable).
-    #[arg(long, value_name = "KEY=VALUE", requires = "role")]
+    #[arg(long, value_name = "KEY=VALUE", requires = "role", add = clap_complete::ArgValueCandidates::new(super::completions::labels))]
     pub label: Vec<String>,
     /// Group membership instead of a role (users and invites).
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
     pub group: Option<String>,
     /// Grant records (NDJSON or a JSON array; `-` for stdin), as `list grants --format ndjson` prints.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["to", "role", "group"])]
@@ -149,7 +153,14 @@ pub(super) async fn run_change(
                     let to = asked.to.as_deref().unwrap_or_default();
                     like_wants(ctx, &dir, &client, to, like).await?
                 }
-                None => single(&dir, &client, action, &asked, &args.label, all).await?,
+                None => {
+                    if action == Action::Grant && asked.on.is_empty() && args.label.is_empty() {
+                        // Who first: a mistyped principal is the error to see, not a question.
+                        wants::principal(&dir, asked.to.as_deref().unwrap_or_default())?;
+                        asked.on = where_to_bind(ctx, &dir, asked.role.as_deref())?;
+                    }
+                    single(&dir, &client, action, &asked, &args.label, all).await?
+                }
             }
         }
     };
@@ -211,6 +222,43 @@ async fn like_wants(
         ));
     }
     Ok(out)
+}
+
+/// Where a role named without --on is bound. A role that binds only to the workspace needs no
+/// --on; one that can also be bound to single resources (Source Admin: every source, or some)
+/// is asked about on a terminal, and otherwise needs an explicit `--on workspace`, so a grant
+/// to every source never happens by leaving --on out.
+pub(super) fn where_to_bind(
+    ctx: &mut Context,
+    dir: &Directory,
+    role: Option<&str>,
+) -> Result<Vec<String>, CliError> {
+    let Some(role) = role else {
+        return Ok(Vec::new());
+    };
+    let role = resolve::role(&dir.roles, role)?;
+    let kinds: Vec<&str> = crate::segment::roles::builtin(&role.name)
+        .map(|spec| {
+            spec.bindable
+                .iter()
+                .filter(|k| **k != crate::segment::models::ResourceType::Workspace)
+                .map(|k| k.as_cli_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(kind) = kinds.first() else {
+        return Ok(vec!["workspace".to_string()]);
+    };
+    if !ctx.prompter.available() {
+        return Err(CliError::usage(format!(
+            "{:?} can be bound to single {kind}s or to the whole workspace: say where, --on {kind}:<name> (repeatable) or --on workspace for every {kind}",
+            role.name
+        )));
+    }
+    match choose::resources(ctx.prompter.as_mut(), dir, role)? {
+        Some(on) => Ok(on),
+        None => Err(CliError::failure("cancelled; nothing was changed")),
+    }
 }
 
 /// The changes one command line asks for.

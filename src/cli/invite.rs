@@ -86,10 +86,13 @@ pub(crate) async fn run(args: InviteArgs, ctx: &mut Context) -> Result<ExitCode,
             .collect::<Result<Vec<_>, _>>()
             .map_err(CliError::usage)?;
         wants::unknown_labels(&dir, &labels).map_err(CliError::failure)?;
-        let on = if spec.on.is_empty() {
-            vec!["workspace".to_string()]
-        } else {
+        // As for grant: a role that can bind to single resources needs to be told where.
+        let on = if !spec.on.is_empty() {
             spec.on.clone()
+        } else if spec.labels.is_empty() {
+            super::grant::where_to_bind(ctx, &dir, Some(&spec.role))?
+        } else {
+            vec!["workspace".to_string()]
         };
         for r in &on {
             let b = wants::binding(&dir, role, r, &labels)?;

@@ -7,7 +7,8 @@ use crate::access::GrantQuery;
 use super::{CliError, Context, ExitCode};
 
 const LIST_HELP: &str = "\
-Every list prints a table on a terminal and takes --format json|ndjson|csv and --jq for scripts.
+Every list prints a table on a terminal, fitted to its width (long cells cut with an ellipsis;
+--wide shows them whole), and takes --format json|ndjson|csv and --jq for scripts.
 
 Examples:
   segment-access --demo list users
@@ -70,12 +71,21 @@ pub enum ListWhat {
         after_help = "Examples:\n  segment-access list resources\n  segment-access list resources --jq '.[] | select(.type == \"source\") | .slug'"
     )]
     Resources,
+    /// Labels of the workspace: what --label accepts.
+    ///
+    /// Each label as key and value, with its description. `grant --label key=value` narrows a
+    /// workspace-level binding to the resources carrying that label.
+    #[command(
+        after_help = "Examples:\n  segment-access list labels\n  segment-access list labels --jq '.[] | \"\\(.key)=\\(.value)\"'"
+    )]
+    Labels,
     /// Members (users and pending invites) of a group.
     #[command(
         after_help = "Examples:\n  segment-access list members Analysts\n  segment-access list members Analysts --format ndjson | jq -r 'select(.type == \"user\") | .email'"
     )]
     Members {
         /// Group id or name.
+        #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
         group: String,
     },
     /// Every grant: direct, through a group, and group memberships.
@@ -104,16 +114,16 @@ Examples:
 #[derive(Debug, Args)]
 pub struct GrantsArgs {
     /// Only grants held by this user (email, id or name), directly or through groups.
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", add = clap_complete::ArgValueCandidates::new(super::completions::user_emails))]
     pub user: Option<String>,
     /// Only grants of this group: its own, its members' through it, and its memberships.
-    #[arg(long, value_name = "GROUP")]
+    #[arg(long, value_name = "GROUP", add = clap_complete::ArgValueCandidates::new(super::completions::group_names))]
     pub group: Option<String>,
     /// Only grants of this role (name or id).
-    #[arg(long, value_name = "ROLE")]
+    #[arg(long, value_name = "ROLE", add = clap_complete::ArgValueCandidates::new(super::completions::role_names))]
     pub role: Option<String>,
     /// Only grants that reach this resource: workspace, source:<id|slug|name>, ...
-    #[arg(long, value_name = "RESOURCE")]
+    #[arg(long, value_name = "RESOURCE", add = clap_complete::ArgValueCandidates::new(super::completions::resources))]
     pub resource: Option<String>,
     /// Leave out grants inherited through groups.
     #[arg(long)]
@@ -150,6 +160,10 @@ pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, C
             if let Some(why) = spaces_unavailable {
                 ctx.note(&format!("note: spaces not listed: {why}"));
             }
+            ctx.print_list(rows)?
+        }
+        ListWhat::Labels => {
+            let rows = source.labels().await?;
             ctx.print_list(rows)?
         }
         ListWhat::Members { group } => {

@@ -90,7 +90,9 @@ pub struct Cli {
     pub(crate) command: Command,
 }
 
+/// Flags every command takes, shown under their own heading after each command's own flags.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Named profile of settings to use.
     #[arg(
@@ -116,7 +118,7 @@ pub struct GlobalArgs {
     pub token_stdin: bool,
 
     /// Output format [default: the profile's format, else table].
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, short = 'o', global = true, value_enum)]
     pub format: Option<Format>,
 
     /// Shorthand for --format json.
@@ -124,8 +126,17 @@ pub struct GlobalArgs {
     pub json: bool,
 
     /// Filter JSON output with a jq expression (run in-process; jq need not be installed).
+    /// Implies --format json; with --format ndjson it runs once per record.
     #[arg(long, global = true, value_name = "EXPR")]
     pub jq: Option<String>,
+
+    /// Tables show every value whole, even wider than the terminal (same as --format wide).
+    #[arg(long, global = true)]
+    pub wide: bool,
+
+    /// Leave out the header line of tables and CSV.
+    #[arg(long, global = true)]
+    pub no_headers: bool,
 
     /// More detail on stderr (-v requests, -vv everything).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -175,15 +186,12 @@ impl GlobalArgs {
     }
 }
 
+/// The commands, in the order help lists them: everyday reading and changing first, then
+/// snapshots and checks, then set-up and tooling.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// List users, groups, roles, resources, and who holds what.
+    /// List users, groups, roles, resources, labels, and who holds what.
     List(list::ListArgs),
-    /// Run a local Segment API emulator (for tests, demos and scripts).
-    #[command(after_help = EMULATOR_HELP)]
-    Emulator(emulator::EmulatorArgs),
-    /// Log in, out and check: API tokens in the OS keyring, one per profile.
-    Auth(auth::AuthArgs),
     /// Bind a role on resources, or add a group member (one principal, or a batch file).
     Grant(grant::GrantArgs),
     /// Remove exactly the named bindings or memberships (one principal, or a batch file).
@@ -209,6 +217,11 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Access reviews of a snapshot: decide each grant, apply the revokes, close with evidence.
     Review(review::ReviewArgs),
+    /// Log in, out and check: API tokens in the OS keyring, one per profile.
+    Auth(auth::AuthArgs),
+    /// Run a local Segment API emulator (for tests, demos and scripts).
+    #[command(after_help = EMULATOR_HELP)]
+    Emulator(emulator::EmulatorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = completions::AFTER_HELP)]
     Completions(completions::CompletionsArgs),

@@ -22,7 +22,7 @@ Examples:
 #[command(after_help = HELP)]
 pub struct RemoveUserArgs {
     /// Users to remove: email, user id or name.
-    #[arg(required = true, value_name = "USER")]
+    #[arg(required = true, value_name = "USER", add = clap_complete::ArgValueCandidates::new(super::completions::user_emails))]
     pub users: Vec<String>,
     #[command(flatten)]
     pub flags: WriteFlags,

@@ -7,14 +7,18 @@ use serde::Serialize;
 
 use crate::access::grants;
 use crate::access::record::{GrantRecord, Principal};
-use crate::output::Tabular;
+use std::io::Write;
+
+use crate::output::{Tabular, table};
 
 use super::{CliError, Context, ExitCode};
 
 const REPORT_HELP: &str = "\
 One row per person (users, then pending invites): the groups they are in and every role they hold,
-each with where it comes from (direct, or group:<name>). Meant for access reviews: --format md
-for a Markdown table, --format csv for a spreadsheet; json and ndjson work too.
+each with where it comes from (direct, or group:<name>). On a terminal it reads person by person,
+fitted to the width; --wide shows every value whole. Segment's API does not show the roles a
+pending invite was sent with, so an invite's own roles are shown as unknown. Meant for access
+reviews: --format md for a Markdown table, --format csv for a spreadsheet; json and ndjson work too.
 
 Examples:
   segment-access report access.db --format md > review.md
@@ -64,6 +68,25 @@ pub(crate) struct ReportRow {
     pub name: Option<String>,
     pub groups: Vec<String>,
     pub access: Vec<Holding>,
+    /// Whether `access` holds the person's own (direct) roles: false for pending invites,
+    /// whose roles Segment's API does not show.
+    #[serde(rename = "directKnown")]
+    pub direct_known: bool,
+}
+
+/// What an invite's own roles are shown as.
+const UNKNOWN_DIRECT: &str =
+    "own roles unknown (Segment's API does not show the roles of a pending invite)";
+
+impl ReportRow {
+    /// Every holding and, for an invite, that its own roles are unknown.
+    fn access_lines(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.access.iter().map(Holding::display).collect();
+        if !self.direct_known {
+            v.push(UNKNOWN_DIRECT.to_string());
+        }
+        v
+    }
 }
 
 impl Tabular for ReportRow {
@@ -76,14 +99,9 @@ impl Tabular for ReportRow {
             self.email.clone(),
             self.name.clone().unwrap_or_default(),
             self.groups.join(", "),
-            if self.access.is_empty() {
-                "(none)".to_string()
-            } else {
-                self.access
-                    .iter()
-                    .map(Holding::display)
-                    .collect::<Vec<_>>()
-                    .join("; ")
+            match self.access_lines() {
+                v if v.is_empty() => "(none)".to_string(),
+                v => v.join("; "),
             },
         ]
     }
@@ -114,6 +132,7 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
             name: Some(u.name.clone()),
             groups: Vec::new(),
             access: Vec::new(),
+            direct_known: true,
         });
     }
     let mut invites = dir.invites.clone();
@@ -142,6 +161,7 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
                         name: Some(name.clone()),
                         groups: Vec::new(),
                         access: Vec::new(),
+                        direct_known: true,
                     },
                     Principal::Invite { email } => invite_row(email),
                     Principal::Group { .. } => continue,
@@ -156,6 +176,14 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
     out
 }
 
+/// A line cut to the width, if there is one.
+fn fit(line: String, width: Option<usize>) -> String {
+    match width {
+        Some(w) => table::cut(&line, w),
+        None => line,
+    }
+}
+
 fn invite_row(email: &str) -> ReportRow {
     ReportRow {
         kind: "invite".into(),
@@ -164,6 +192,7 @@ fn invite_row(email: &str) -> ReportRow {
         name: None,
         groups: Vec::new(),
         access: Vec::new(),
+        direct_known: false,
     }
 }
 
@@ -191,6 +220,78 @@ fn add(row: &mut ReportRow, g: &GrantRecord) {
 
 pub(crate) async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     let snap = crate::snapshot::read(&args.snapshot)?;
-    ctx.print_list(rows(&snap.dir))?;
+    let rows = rows(&snap.dir);
+    match ctx.term.stdout && ctx.renderer.is_table() {
+        // On a terminal: person by person, each role on its own line (fitted unless --wide).
+        true => {
+            for line in by_person(&rows, ctx.renderer.width, ctx.renderer.color) {
+                writeln!(ctx.io.out, "{line}").map_err(CliError::stdout)?;
+            }
+            ctx.io.out.flush().map_err(CliError::stdout)?;
+        }
+        false => {
+            ctx.print_list(rows)?;
+        }
+    }
     Ok(ExitCode::Ok)
+}
+
+/// The report for a person at a terminal: a line per person (email, name, groups), then a line
+/// per role they hold, indented, in columns aligned across the whole report and fitted to
+/// `width` like every table (`None`: values whole).
+pub(crate) fn by_person(rows: &[ReportRow], width: Option<usize>, bold: bool) -> Vec<String> {
+    const INDENT: &str = "  ";
+    let mut cells: Vec<Vec<String>> = Vec::new();
+    for r in rows {
+        for h in &r.access {
+            cells.push(vec![
+                h.role.clone(),
+                h.resource.clone(),
+                h.labels.join(","),
+                h.source.clone(),
+            ]);
+        }
+    }
+    let style = table::Style {
+        width: width.map(|w| w.saturating_sub(INDENT.len())),
+        headers: false,
+        bold: false,
+    };
+    let give = [
+        table::CUT_LAST,
+        table::CUT_LAST,
+        table::CUT_LISTS,
+        table::CUT_NAMES,
+    ];
+    let mut held =
+        table::render(&["ROLE", "RESOURCE", "LABELS", "VIA"], &cells, &give, style).into_iter();
+    let mut out = Vec::new();
+    for r in rows {
+        let who = match r.kind.as_str() {
+            "invite" => format!("invite:{}", r.email),
+            _ => r.email.clone(),
+        };
+        let mut heading = vec![who];
+        heading.extend(r.name.clone().filter(|n| !n.is_empty()));
+        if !r.groups.is_empty() {
+            heading.push(format!("groups: {}", r.groups.join(", ")));
+        }
+        let heading = fit(heading.join("  "), width);
+        out.push(if bold {
+            format!("\x1b[1m{heading}\x1b[0m")
+        } else {
+            heading
+        });
+        for _ in &r.access {
+            if let Some(l) = held.next() {
+                out.push(format!("{INDENT}{l}"));
+            }
+        }
+        if !r.direct_known {
+            out.push(fit(format!("{INDENT}{UNKNOWN_DIRECT}"), width));
+        } else if r.access.is_empty() {
+            out.push(format!("{INDENT}(no access)"));
+        }
+    }
+    out
 }

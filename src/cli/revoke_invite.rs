@@ -9,8 +9,9 @@ use super::write::{self, WriteFlags};
 use super::{CliError, Context, ExitCode};
 
 const HELP: &str = "\
-A withdrawn invite also leaves the groups it was added to. Emails with no pending invite are
-reported as noop. `segment-access undo` invites them again and puts them back in their groups
+A withdrawn invite also leaves the groups it was added to. An email that is neither a pending
+invite nor a user is an error (with the nearest pending invites), before anything is withdrawn;
+the email of a user (an invite accepted since) is reported as noop. `segment-access undo` invites them again and puts them back in their groups
 (Segment's API does not show the roles an invite carried, so those are not restored).
 
 Examples:
@@ -22,7 +23,7 @@ Examples:
 #[command(after_help = HELP)]
 pub struct RevokeInviteArgs {
     /// Emails whose pending invites to withdraw.
-    #[arg(required = true, value_name = "EMAIL")]
+    #[arg(required = true, value_name = "EMAIL", add = clap_complete::ArgValueCandidates::new(super::completions::invite_emails))]
     pub emails: Vec<String>,
     #[command(flatten)]
     pub flags: WriteFlags,
@@ -33,12 +34,13 @@ pub(crate) async fn run(args: RevokeInviteArgs, ctx: &mut Context) -> Result<Exi
     let client = ctx.client().await?;
     let need = Need {
         workspace: true,
+        users: true,
         invites: true,
         groups: true,
         group_members: true,
         ..Need::default()
     };
     let dir = Directory::load(&client, need, ctx.progress("Reading invites")).await?;
-    let plan = RevokeInvitePlan::new(&dir, &args.emails);
+    let plan = RevokeInvitePlan::new(&dir, &args.emails)?;
     write::run(ctx, &client, plan, args.flags).await
 }

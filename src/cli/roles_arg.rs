@@ -4,6 +4,7 @@
 //! position, so this one is written out, using the indices clap keeps for every value.
 
 use clap::{Arg, ArgAction, ArgMatches, Args, FromArgMatches};
+use clap_complete::ArgValueCandidates;
 
 /// One `--role` with the `--on` resources and `--label`s that follow it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -72,6 +73,7 @@ impl Args for RoleArgs {
                 .long("role")
                 .value_name("ROLE")
                 .action(ArgAction::Append)
+                .add(ArgValueCandidates::new(super::completions::role_names))
                 .help("Role name or id (repeatable: each --on and --label belongs to the --role before it)"),
         )
         .arg(
@@ -79,6 +81,7 @@ impl Args for RoleArgs {
                 .long("on")
                 .value_name("RESOURCE")
                 .action(ArgAction::Append)
+                .add(ArgValueCandidates::new(super::completions::resources))
                 .requires("role")
                 .help("Resource the role before it is bound on (repeatable; default: workspace)"),
         )
@@ -87,6 +90,7 @@ impl Args for RoleArgs {
                 .long("label")
                 .value_name("KEY=VALUE")
                 .action(ArgAction::Append)
+                .add(ArgValueCandidates::new(super::completions::labels))
                 .requires("role")
                 .help("Narrow the workspace-level binding of the role before it by label (repeatable)"),
         )

@@ -16,23 +16,31 @@ pub(crate) struct Terminal {
     /// Columns of the terminal stdout is on; `None` when stdout is not a terminal or the
     /// terminal reports no usable width (some ptys say 0).
     pub width: Option<usize>,
+    /// The same for stderr, where interactive commands (browse) show their tables.
+    pub err_width: Option<usize>,
 }
 
 impl Terminal {
     pub(crate) fn detect() -> Terminal {
         let stdout = io::stdout().is_terminal();
-        let width = if stdout {
-            terminal_size::terminal_size()
-                .map(|(w, _)| usize::from(w.0))
-                .filter(|w| *w >= 20)
-        } else {
-            None
+        let stderr = io::stderr().is_terminal();
+        let usable = |size: Option<(terminal_size::Width, terminal_size::Height)>| {
+            size.map(|(w, _)| usize::from(w.0)).filter(|w| *w >= 20)
         };
         Terminal {
             stdin: io::stdin().is_terminal(),
             stdout,
-            stderr: io::stderr().is_terminal(),
-            width,
+            stderr,
+            width: usable(
+                stdout
+                    .then(|| terminal_size::terminal_size_of(io::stdout()))
+                    .flatten(),
+            ),
+            err_width: usable(
+                stderr
+                    .then(|| terminal_size::terminal_size_of(io::stderr()))
+                    .flatten(),
+            ),
         }
     }
 }

@@ -27,6 +27,7 @@ const TERMINAL: Terminal = Terminal {
     stdout: false,
     stderr: true,
     width: None,
+    err_width: None,
 };
 
 async fn run(
@@ -280,5 +281,58 @@ async fn grant_asks_on_a_terminal_for_what_the_command_line_left_out() {
         out.contains("grace.hopper@acme.example") && out.contains("applied"),
         "{out}"
     );
+    emu.shutdown().await;
+}
+
+/// `grant --role R` without --on, for a role that can also be bound to single resources: asked
+/// on a terminal (the answer decides where), a usage error without one; a role bound only to
+/// the workspace needs no --on.
+#[tokio::test(flavor = "multi_thread")]
+async fn grant_without_on_asks_where_for_roles_that_bind_to_single_resources() {
+    let emu = emulator::start(EmulatorConfig::default(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("emulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let argv = [
+        "grant",
+        "--to",
+        "grace.hopper@acme.example",
+        "--role",
+        "Source Admin",
+        "--dry-run",
+    ];
+    let asked = run(&emu, dir.path(), &argv, vec![Scripted::Picks(vec![1])]).await;
+    assert_eq!(
+        asked.result.as_ref().ok(),
+        Some(&ExitCode::Ok),
+        "{}",
+        asked.err.text()
+    );
+    assert_eq!(asked.asked.len(), 1, "{:?}", asked.asked);
+    assert!(asked.asked[0].starts_with("Resources for Source Admin"));
+    let out = asked.out.text();
+    assert!(
+        out.contains("source:") && !out.contains("workspace"),
+        "{out}"
+    );
+
+    // Backing out changes nothing.
+    let esc = run(&emu, dir.path(), &argv, vec![Scripted::Esc]).await;
+    let e = esc.result.expect_err("cancelled");
+    assert_eq!(e.message, "cancelled; nothing was changed");
+
+    // Workspace-only roles, and an explicit --on workspace, ask nothing.
+    for extra in [
+        &["--role", "Workspace Owner"][..],
+        &["--role", "Source Admin", "--on", "workspace"],
+    ] {
+        let argv: Vec<&str> = ["grant", "--to", "grace.hopper@acme.example", "--dry-run"]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .collect();
+        let r = run(&emu, dir.path(), &argv, vec![]).await;
+        assert!(r.asked.is_empty(), "{argv:?}: {:?}", r.asked);
+        assert_eq!(r.result.ok(), Some(ExitCode::Ok), "{argv:?}");
+    }
     emu.shutdown().await;
 }

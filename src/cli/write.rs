@@ -47,10 +47,10 @@ pub(super) async fn run<P: ChangePlan>(
     let batch = plan.batch();
     if plan.pending() == 0 {
         ctx.note("nothing to change");
-        return report(ctx, &plan.preview(), batch);
+        return report(ctx, &plan.preview(), Stage::Planned, batch);
     }
     if flags.dry_run {
-        let code = report(ctx, &plan.preview(), batch);
+        let code = report(ctx, &plan.preview(), Stage::Planned, batch);
         if plan.invalid() > 0 {
             return Err(CliError::usage(format!(
                 "{} record(s) contradict the workspace (see the report); fix them before applying",
@@ -75,7 +75,7 @@ pub(super) async fn run<P: ChangePlan>(
         ctx.note(&note);
     }
     // The report first, so a journal problem can never hide what was applied.
-    let outcome = report(ctx, &results, batch);
+    let outcome = report(ctx, &results, Stage::Applied, batch);
     let journaled = ledger.finish(ctx);
     if let Some(signal) = signals::requested() {
         let applied = results
@@ -260,19 +260,41 @@ pub(super) fn confirm(
     }
 }
 
-/// Renders the per-change report; the exit code says whether everything went through.
+/// Whether a report is of a plan (nothing written yet) or of what was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stage {
+    Planned,
+    Applied,
+}
+
+/// Renders the per-change report; the exit code says whether everything went through. Each
+/// failure is told once: when every change of one command line was refused before anything
+/// was written, a table would only repeat the error, so people get the error alone (scripts
+/// asking for JSON, NDJSON or CSV still get their records); when some went through, the table
+/// tells which failed and why. What was applied is always reported.
 pub(super) fn report(
     ctx: &mut Context,
     results: &[ChangeResult],
+    stage: Stage,
     batch: bool,
 ) -> Result<ExitCode, CliError> {
-    ctx.print_list(results)?;
     let failed = results
         .iter()
         .filter(|r| r.status == Status::Failed)
         .count();
+    let for_people = ctx.renderer.is_table() && !batch;
+    let all_refused = stage == Stage::Planned && failed > 0 && failed == results.len();
+    if !(for_people && all_refused) {
+        ctx.print_list(results)?;
+    }
     if failed == 0 {
         return Ok(ExitCode::Ok);
+    }
+    if for_people && stage == Stage::Planned && failed < results.len() {
+        return Err(CliError::failure(format!(
+            "{failed} of {} changes failed; the report above says why",
+            results.len()
+        )));
     }
     // A batch where some records went through is a partial failure (3); one where none did
     // is a failure (1), as a single change would be.

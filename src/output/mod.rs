@@ -5,17 +5,21 @@
 
 pub(crate) mod jq;
 mod rows;
+pub(crate) mod table;
 
 use std::io::{self, Write};
 
-use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 use serde::Serialize;
 
 pub(crate) use jq::{JqError, JqFilter};
+pub(crate) use table::Give;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// Columns for people; on a terminal, fitted to its width (long cells cut short).
     Table,
+    /// A table with every value whole, however wide (the same as --wide).
+    Wide,
     Json,
     Ndjson,
     Csv,
@@ -29,9 +33,20 @@ pub(crate) struct Renderer {
     pub format: Format,
     jq: Option<JqFilter>,
     /// The terminal's width when stdout is one: tables fit it. `None` for pipes and files,
-    /// which get whole values.
+    /// and for --wide, which get whole values.
     pub width: Option<usize>,
     pub color: bool,
+    /// Table and CSV header lines (off with --no-headers).
+    pub headers: bool,
+}
+
+/// What the command line says about the shape of tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TableFlags {
+    /// --wide: whole values even on a terminal.
+    pub wide: bool,
+    /// --no-headers.
+    pub no_headers: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +59,9 @@ pub(crate) enum OutputError {
     Csv(#[from] csv::Error),
     #[error("cannot write JSON: {0}")]
     Json(#[from] serde_json::Error),
+    /// Flags that cannot go together.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl OutputError {
@@ -56,7 +74,7 @@ impl OutputError {
                 _ => None,
             },
             OutputError::Json(e) => e.io_error_kind(),
-            OutputError::Jq(_) => None,
+            OutputError::Jq(_) | OutputError::Usage(_) => None,
         };
         kind == Some(io::ErrorKind::BrokenPipe)
     }
@@ -67,17 +85,53 @@ pub(crate) trait Tabular: Serialize {
     /// Column titles of the table.
     fn headers() -> Vec<&'static str>;
     fn cells(&self) -> Vec<String>;
-    /// CSV wants flat, machine-friendly columns; by default the table's.
+    /// CSV wants flat, machine-friendly columns; by default the table's (written in lower
+    /// case, spaces as `_`, as every CSV header is).
     fn csv_headers() -> Vec<&'static str> {
         Self::headers()
     }
     fn csv_row(&self) -> Vec<String> {
         self.cells()
     }
+    /// How each table column gives way on a narrow terminal; by default from its header
+    /// (`table::give_for`).
+    fn give() -> Vec<Give> {
+        Self::headers().into_iter().map(table::give_for).collect()
+    }
+}
+
+impl Format {
+    /// The name `--format` takes.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Wide => "wide",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Csv => "csv",
+            Format::Markdown => "md",
+        }
+    }
+}
+
+/// `--jq` filters JSON: with a `--format` asked for on the command line that is not JSON, it is
+/// a usage error rather than a silent switch to JSON. (`--jq` alone implies JSON.)
+pub(crate) fn check_jq(asked: Option<Format>, jq: bool) -> Result<(), OutputError> {
+    match asked {
+        Some(f @ (Format::Table | Format::Wide | Format::Csv | Format::Markdown)) if jq => {
+            Err(OutputError::Usage(format!(
+                "--jq filters JSON, and --format {} is not JSON: use --format json or ndjson with --jq, or leave --format out",
+                f.name()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Renderer {
-    /// `--jq` implies JSON when no machine format was chosen.
+    /// `--jq` implies JSON when the format is not a machine one (a profile's table); a
+    /// command line that asks for a non-JSON `--format` with `--jq` is refused before, by
+    /// `check_jq`. `wide` is a table with whole values.
     pub(crate) fn new(
         format: Format,
         jq: Option<&str>,
@@ -86,15 +140,54 @@ impl Renderer {
     ) -> Result<Renderer, OutputError> {
         let jq = jq.map(JqFilter::compile).transpose()?;
         let format = match (format, &jq) {
-            (Format::Table | Format::Csv | Format::Markdown, Some(_)) => Format::Json,
+            (Format::Table | Format::Wide | Format::Csv | Format::Markdown, Some(_)) => {
+                Format::Json
+            }
             (f, _) => f,
+        };
+        let (format, width) = match format {
+            Format::Wide => (Format::Table, None),
+            f => (f, width),
         };
         Ok(Renderer {
             format,
             jq,
             width,
             color,
+            headers: true,
         })
+    }
+
+    /// The same renderer with what `--wide` and `--no-headers` say about tables.
+    pub(crate) fn with_table_flags(mut self, flags: TableFlags) -> Renderer {
+        if flags.wide {
+            self.width = None;
+        }
+        self.headers = !flags.no_headers;
+        self
+    }
+
+    /// How a table is laid out here.
+    pub(crate) fn style(&self) -> table::Style {
+        table::Style {
+            width: self.width,
+            headers: self.headers,
+            bold: self.color,
+        }
+    }
+
+    /// Writes a table of any rows, fitted as `style` says.
+    pub(crate) fn write_table(
+        &self,
+        out: &mut dyn Write,
+        headers: &[&str],
+        rows: &[Vec<String>],
+        give: &[Give],
+    ) -> io::Result<()> {
+        for line in table::render(headers, rows, give, self.style()) {
+            writeln!(out, "{line}")?;
+        }
+        Ok(())
     }
 
     pub(crate) fn is_table(&self) -> bool {
@@ -109,15 +202,11 @@ impl Renderer {
     ) -> Result<usize, OutputError> {
         let mut n = 0;
         match self.format {
-            Format::Table => {
-                let rows: Vec<T> = rows.into_iter().collect();
+            Format::Table | Format::Wide => {
+                let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r.cells()).collect();
                 n = rows.len();
                 if !rows.is_empty() {
-                    let mut t = self.table(&T::headers());
-                    for r in &rows {
-                        t.add_row(r.cells());
-                    }
-                    writeln!(out, "{}", trim_table(&t.to_string()))?;
+                    self.write_table(out, &T::headers(), &rows, &T::give())?;
                 }
             }
             Format::Json if self.jq.is_some() => {
@@ -150,7 +239,9 @@ impl Renderer {
             }
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(&mut *out);
-                w.write_record(T::csv_headers())?;
+                if self.headers {
+                    w.write_record(csv_headers::<T>())?;
+                }
                 for r in rows {
                     n += 1;
                     w.write_record(r.csv_row())?;
@@ -173,12 +264,24 @@ impl Renderer {
     /// Renders one object: a two-column table, or the object itself.
     pub(crate) fn one<T: Tabular>(&self, out: &mut dyn Write, item: &T) -> Result<(), OutputError> {
         match self.format {
-            Format::Table => {
-                let mut t = self.table(&[]);
-                for (k, v) in T::headers().into_iter().zip(item.cells()) {
-                    t.add_row(vec![Cell::new(k), Cell::new(v)]);
+            Format::Table | Format::Wide => {
+                let rows: Vec<Vec<String>> = T::headers()
+                    .into_iter()
+                    .zip(item.cells())
+                    .map(|(k, v)| vec![k.to_string(), v])
+                    .collect();
+                let style = table::Style {
+                    headers: false,
+                    ..self.style()
+                };
+                for line in table::render(
+                    &["", ""],
+                    &rows,
+                    &[table::CUT_LAST, table::CUT_FIRST],
+                    style,
+                ) {
+                    writeln!(out, "{line}")?;
                 }
-                writeln!(out, "{}", trim_table(&t.to_string()))?;
             }
             Format::Json | Format::Ndjson => self.json_value(out, &to_value(item)?)?,
             Format::Csv | Format::Markdown => {
@@ -202,48 +305,6 @@ impl Renderer {
         }
         Ok(())
     }
-
-    fn table(&self, headers: &[&str]) -> Table {
-        let mut t = Table::new();
-        t.load_preset(presets::NOTHING);
-        // The width is set explicitly because `force_no_tty` (no colour) would otherwise hide
-        // the terminal from the layout too.
-        if let Some(w) = self.width {
-            t.set_content_arrangement(ContentArrangement::Dynamic);
-            t.set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        } else {
-            // Piped tables keep whole values on one line so grep and cut work.
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-        if !self.color {
-            t.force_no_tty();
-        } else {
-            t.enforce_styling();
-        }
-        if !headers.is_empty() {
-            let cells: Vec<Cell> = headers
-                .iter()
-                .map(|h| {
-                    let c = Cell::new(h).set_alignment(CellAlignment::Left);
-                    if self.color {
-                        c.add_attribute(comfy_table::Attribute::Bold)
-                    } else {
-                        c
-                    }
-                })
-                .collect();
-            t.set_header(cells);
-            // Identifiers are copied and pasted: never wrap them; let prose columns wrap.
-            for (i, h) in headers.iter().enumerate() {
-                if matches!(*h, "ID" | "EMAIL" | "PRINCIPAL")
-                    && let Some(col) = t.column_mut(i)
-                {
-                    col.set_constraint(comfy_table::ColumnConstraint::ContentWidth);
-                }
-            }
-        }
-        t
-    }
 }
 
 impl<T: Tabular> Tabular for &T {
@@ -258,6 +319,9 @@ impl<T: Tabular> Tabular for &T {
     }
     fn csv_row(&self) -> Vec<String> {
         (*self).csv_row()
+    }
+    fn give() -> Vec<Give> {
+        T::give()
     }
 }
 
@@ -275,15 +339,14 @@ fn write_md_row<S: AsRef<str>>(out: &mut dyn Write, cells: &[S]) -> io::Result<(
     writeln!(out, "| {} |", cells.join(" | "))
 }
 
-fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, OutputError> {
-    Ok(serde_json::to_value(v)?)
+/// A CSV header line: lower case, `_` for spaces, whatever a row type says.
+fn csv_headers<T: Tabular>() -> Vec<String> {
+    T::csv_headers()
+        .iter()
+        .map(|h| h.to_lowercase().replace(' ', "_"))
+        .collect()
 }
 
-/// comfy-table pads every cell by one space on both sides; the first column's left pad and
-/// trailing spaces are noise in a borderless table.
-fn trim_table(s: &str) -> String {
-    s.lines()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
+fn to_value<T: Serialize>(v: &T) -> Result<serde_json::Value, OutputError> {
+    Ok(serde_json::to_value(v)?)
 }

@@ -84,12 +84,31 @@ impl Tabular for GrantRecord {
     }
 }
 
+impl Tabular for crate::segment::models::Label {
+    fn headers() -> Vec<&'static str> {
+        vec!["KEY", "VALUE", "DESCRIPTION"]
+    }
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.key.clone(),
+            self.value.clone(),
+            self.description.clone().unwrap_or_default(),
+        ]
+    }
+    fn csv_headers() -> Vec<&'static str> {
+        vec!["key", "value", "description"]
+    }
+}
+
 impl Tabular for User {
     fn headers() -> Vec<&'static str> {
         vec!["ID", "NAME", "EMAIL"]
     }
     fn cells(&self) -> Vec<String> {
         vec![self.id.clone(), self.name.clone(), self.email.clone()]
+    }
+    fn csv_headers() -> Vec<&'static str> {
+        vec!["id", "name", "email"]
     }
 }
 

@@ -140,16 +140,24 @@ fn revoke_invite_leaves_groups_and_undo_restores_them() {
             .any(|e| e == email.as_str())
     );
 
-    // Nothing pending for that email any more is a no-op, not an error.
+    // A user's email (an invite accepted since) has nothing to withdraw: a no-op.
     let (out, _) = run_ok(writer(&emu, dir).args([
         "revoke-invite",
-        "nobody@nowhere.example",
+        "alan.turing@acme.example",
         "--yes",
         "--format",
         "json",
     ]));
     let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
     assert_eq!(rows[0]["status"], "noop");
+    // An email nobody has is a mistake: an error naming the nearest invite, nothing written.
+    let writes = write_requests(&emu);
+    let mistyped = email.replacen('@', "x@", 1);
+    let (code, out, err) = run(writer(&emu, dir).args(["revoke-invite", &mistyped, "--yes"]));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains(&format!("did you mean {email}?")), "{err}");
+    assert_eq!(write_requests(&emu), writes);
 }
 
 #[test]

@@ -27,6 +27,11 @@ impl Screen {
     /// Starts `segment-access <args>` against `emu` in a 160x50 terminal; `None` (the test
     /// skips) only outside CI when tmux is missing: in CI that fails the test.
     fn start(emu: &BlockingEmulator, name: &str, args: &str) -> Option<Screen> {
+        Screen::start_sized(emu, name, args, 160)
+    }
+
+    /// `start` in a terminal `width` columns wide.
+    fn start_sized(emu: &BlockingEmulator, name: &str, args: &str, width: u16) -> Option<Screen> {
         if !have_tool("tmux", "tmux") {
             return None;
         }
@@ -56,7 +61,7 @@ impl Screen {
                 "new-session",
                 "-d",
                 "-x",
-                "160",
+                &width.to_string(),
                 "-y",
                 "50",
                 "-s",
@@ -210,6 +215,38 @@ fn browse_finds_a_person_shows_group_grants_and_revokes_one_direct_grant() {
     assert!(journal.contains("\"revoke\""), "{journal}");
 
     // Esc backs out of the view, then out of browse.
+    s.keys(&["Escape"]);
+    s.wait_for_more("Browse", 1);
+    s.keys(&["Escape"]);
+    s.wait_for("EXITED 0");
+}
+
+/// On a narrow terminal the grant table fits: no line wider than the terminal, headers over
+/// their columns, long cells cut with `…` rather than wrapped by the terminal.
+#[test]
+fn browse_tables_fit_a_narrow_terminal() {
+    let emu = small();
+    let Some(s) = Screen::start_sized(&emu, "narrow", "browse", 60) else {
+        return;
+    };
+    let screen = open_alan(&s);
+    let table: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("PRINCIPAL"))
+        .take_while(|l| !l.contains("Action"))
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert!(table.len() > 5, "{screen}");
+    for l in &table {
+        assert!(
+            l.chars().count() <= 60,
+            "{l:?} is wider than 60 columns\n{screen}"
+        );
+        assert!(l.starts_with("  "), "{l:?}");
+    }
+    assert!(table[1].trim_start().starts_with("alan.turing"), "{screen}");
+    assert!(table.iter().any(|l| l.contains('…')), "{screen}");
     s.keys(&["Escape"]);
     s.wait_for_more("Browse", 1);
     s.keys(&["Escape"]);

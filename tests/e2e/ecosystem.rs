@@ -8,7 +8,7 @@ use clap::{CommandFactory, ValueEnum};
 use clap_complete::Shell;
 use segment_access::cli::Cli;
 
-use crate::support::{BIN, clean_bin, stdout_of, temp_dir};
+use crate::support::{BIN, OWNER, clean_bin, have_tool, small, stdout_of, temp_dir};
 
 /// Every visible command below the root, as its path of names: ["list", "grants"], ...
 fn command_paths() -> Vec<Vec<String>> {
@@ -450,4 +450,216 @@ fn profile_names_complete_dynamically() {
         script.contains("segment-access") && script.contains("complete"),
         "{script}"
     );
+}
+
+/// Every page has the sections people look for; synopses name each flag's value; examples
+/// keep their lines even where the page is narrower than them.
+#[test]
+fn man_pages_have_examples_exit_status_environment_and_see_also() {
+    let tmp = temp_dir("man-sections");
+    let dir = tmp.path().join("man1");
+    stdout_of(clean_bin().args(["man", "--out"]).arg(&dir).arg("-q"));
+    for entry in std::fs::read_dir(&dir).expect("pages") {
+        let path = entry.expect("entry").path();
+        let text = groff(&path).unwrap_or_else(|e| panic!("{}: groff says {e}", path.display()));
+        for section in ["SYNOPSIS", "EXIT STATUS", "ENVIRONMENT", "SEE ALSO"] {
+            assert!(text.contains(section), "{}: {section}", path.display());
+        }
+    }
+    let grant = groff(&dir.join("segment-access-grant.1")).expect("renders");
+    assert!(
+        grant.contains("[--to PRINCIPAL] [--role ROLE] [--on RESOURCE]..."),
+        "{grant}"
+    );
+    assert!(
+        grant.contains("GLOBAL OPTIONS"),
+        "global flags in their own section"
+    );
+    assert!(grant.contains("EXAMPLES"));
+    assert!(grant.contains("SEGMENT_TOKEN"));
+    assert!(grant.contains("segment-access(1)"), "see also the top page");
+    // At 60 columns the example commands stay one line each: no filling, no hyphenation.
+    let out = Process::new("groff")
+        .args(["-man", "-Tutf8", "-rLL=60n", "-P-cbou"])
+        .arg(dir.join("segment-access-grant.1"))
+        .output()
+        .expect("groff");
+    let narrow = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        narrow
+            .lines()
+            .any(|l| l.trim() == "segment-access grant --to ann@example.com --role 'Source Admin' --on source:web-prod"),
+        "{narrow}"
+    );
+    let top = groff(&dir.join("segment-access.1")).expect("renders");
+    assert!(
+        top.contains("segment-access [GLOBAL OPTIONS] COMMAND"),
+        "{top}"
+    );
+    assert!(top.contains("segment-access-list(1)"), "{top}");
+}
+
+/// Help lists each command's own flags first and the global ones under their own heading;
+/// the emulator comes after the everyday commands.
+#[test]
+fn help_puts_own_flags_first_and_everyday_commands_first() {
+    let help = stdout_of(clean_bin().args(["grant", "--help"]));
+    let own = help.find("--to <PRINCIPAL>").expect("own flag");
+    let heading = help.find("Global options:").expect("global heading");
+    let global = help.find("--profile <NAME>").expect("global flag");
+    assert!(own < heading && heading < global, "{help}");
+    let top = stdout_of(clean_bin().arg("--help"));
+    let pos = |name: &str| {
+        top.find(&format!("\n  {name} "))
+            .unwrap_or_else(|| panic!("{name} listed: {top}"))
+    };
+    for everyday in ["list", "grant", "revoke", "invite", "browse", "report"] {
+        assert!(
+            pos(everyday) < pos("emulator"),
+            "{everyday} before emulator"
+        );
+    }
+}
+
+/// Runs bash's completion of `words` (the last one being completed) with the completion
+/// script `script` sourced: the candidates it offers, one per line.
+fn bash_complete(script: &str, words: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let tmp = temp_dir("bash-complete");
+    let file = tmp.path().join("completion.bash");
+    std::fs::write(&file, script).expect("script");
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect();
+    let driver = format!(
+        r#"source '{file}'
+fn=$(complete -p segment-access | sed -E 's/.* -F ([^ ]+) .*/\1/')
+COMP_WORDS=({words})
+COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 ))
+COMP_LINE="${{COMP_WORDS[*]}}"
+COMP_POINT=${{#COMP_LINE}}
+COMP_TYPE=9
+"$fn" segment-access "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}"
+"#,
+        file = file.display(),
+        words = quoted.join(" "),
+    );
+    let mut bash = Process::new("bash");
+    bash.arg("--norc").arg("--noprofile").arg("-c").arg(&driver);
+    bash.current_dir(tmp.path());
+    // The completion calls `segment-access` by the path the script names; the test's binary.
+    let bin_dir = std::path::Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    bash.env("PATH", path).env("HOME", tmp.path());
+    for (k, v) in env {
+        bash.env(k, v);
+    }
+    let out = bash.output().expect("bash runs");
+    assert!(
+        out.status.success(),
+        "bash: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// The static bash script completes below the top level (clap's generator spelled the states
+/// of a hyphenated program two ways, so `list <TAB>` offered files).
+#[test]
+fn static_bash_completion_completes_subcommands_and_their_flags() {
+    if !have_tool("bash", "bash") {
+        return;
+    }
+    let script = stdout_of(clean_bin().args(["completions", "bash"]));
+    let got = bash_complete(&script, &["segment-access", "list", ""], &[]);
+    for want in ["grants", "users", "groups", "labels", "members"] {
+        assert!(
+            got.iter().any(|c| c == want),
+            "list <TAB> offers {want}: {got:?}"
+        );
+    }
+    let got = bash_complete(&script, &["segment-access", "list", "grants", "--r"], &[]);
+    assert!(got.iter().any(|c| c == "--role"), "{got:?}");
+    assert!(got.iter().any(|c| c == "--resource"), "{got:?}");
+    let got = bash_complete(&script, &["segment-access", "grant", "--format", ""], &[]);
+    assert!(
+        got.iter().any(|c| c == "ndjson") && got.iter().any(|c| c == "wide"),
+        "{got:?}"
+    );
+    let got = bash_complete(&script, &["segment-access", "revoke-invite", "--d"], &[]);
+    assert_eq!(got, ["--dry-run", "--demo"], "{got:?}");
+}
+
+/// Dynamic completion offers the workspace's own names, read quickly from it (or a snapshot on
+/// the line), and `live` for diff; against a server that cannot answer it offers nothing and
+/// says nothing.
+#[test]
+fn dynamic_bash_completion_offers_workspace_names() {
+    if !have_tool("bash", "bash") {
+        return;
+    }
+    let emu = small();
+    let out = clean_bin().env("COMPLETE", "bash").output().expect("runs");
+    let script = String::from_utf8(out.stdout).expect("utf-8");
+    let env = [
+        ("SEGMENT_API_URL", emu.url()),
+        ("SEGMENT_TOKEN", OWNER.to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let cases: [(&[&str], &str); 8] = [
+        (
+            &["segment-access", "grant", "--role", "Source"],
+            "Source Admin",
+        ),
+        (
+            &["segment-access", "grant", "--to", "alan"],
+            "alan.turing@acme.example",
+        ),
+        (
+            &["segment-access", "grant", "--to", "group:"],
+            "group:Data Engineering",
+        ),
+        (
+            &["segment-access", "grant", "--group", "Mob"],
+            "Mobile Team",
+        ),
+        (
+            &["segment-access", "revoke", "--on", "source:w"],
+            "source:website-prod",
+        ),
+        (
+            &["segment-access", "list", "grants", "--user", "grace"],
+            "grace.hopper@acme.example",
+        ),
+        (
+            &["segment-access", "revoke-invite", "int"],
+            "intern@acme.example",
+        ),
+        (&["segment-access", "diff", "li"], "live"),
+    ];
+    for (words, want) in cases {
+        let got = bash_complete(&script, words, &env);
+        assert!(
+            got.iter().any(|c| c == want),
+            "{words:?} offers {want}: {got:?}"
+        );
+    }
+    // Unreachable: nothing offered, nothing printed, quickly.
+    let dead = [
+        ("SEGMENT_API_URL", "http://127.0.0.1:9"),
+        ("SEGMENT_TOKEN", OWNER),
+    ];
+    let started = std::time::Instant::now();
+    let got = bash_complete(&script, &["segment-access", "grant", "--role", "S"], &dead);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }

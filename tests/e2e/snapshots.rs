@@ -89,7 +89,8 @@ fn grant_dry_run() {
     ]));
 }
 
-/// Held only through a group: the plan is empty, the row says why, and the exit code is 1.
+/// Held only through a group: the plan is empty, the error says why (once: a table would only
+/// repeat it), and the exit code is 1.
 #[test]
 fn revoke_dry_run_of_a_grant_held_through_a_group() {
     insta::assert_snapshot!(dry_run(&[
@@ -98,6 +99,19 @@ fn revoke_dry_run_of_a_grant_held_through_a_group() {
         "hedy.lamarr@acme.example",
         "--role",
         "Warehouse Admin",
+    ]));
+}
+
+/// Held, but on other resources than the one named (the workspace, by default): a no-op
+/// that says where the role is held.
+#[test]
+fn revoke_dry_run_of_a_role_held_on_other_resources() {
+    insta::assert_snapshot!(dry_run(&[
+        "revoke",
+        "--to",
+        "alan.turing@acme.example",
+        "--role",
+        "Source Admin",
     ]));
 }
 

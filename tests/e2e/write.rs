@@ -125,6 +125,8 @@ fn grant_twice_is_a_noop_the_second_time() {
         ALAN,
         "--role",
         "Warehouse Read-only",
+        "--on",
+        "workspace",
         "--yes",
         "--format",
         "json",
@@ -158,15 +160,30 @@ fn revoking_what_comes_through_a_group_names_the_group() {
         ])
         .output()
         .unwrap();
-    // The access is still there, so this is a failure (exit 1), explained, and nothing written.
+    // The access is still there, so this is a failure (exit 1), explained once (the error
+    // line; a table would only repeat it), and nothing written.
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains("failed") && text.contains("Data Engineering"),
-        "{text}"
-    );
+    assert_eq!(text, "", "the error alone tells it");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("held through group Data Engineering"), "{err}");
+    assert_eq!(err.matches("Data Engineering").count(), 2, "once: {err}");
+    // Scripts asking for records still get the failed record.
+    let (code, json, _) = run(writer(&emu, dir).args([
+        "revoke",
+        "--to",
+        ALAN,
+        "--role",
+        "Source Read-only",
+        "--yes",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(code, Some(1));
+    assert!(
+        json.contains("\"failed\"") && json.contains("Data Engineering"),
+        "{json}"
+    );
     assert_eq!(write_requests(&emu), 0);
 }
 
@@ -420,4 +437,35 @@ fn revoking_without_the_labels_a_binding_has_names_them() {
         user_by_email(&state(&emu), user["email"].as_str().unwrap())["permissions"],
         user["permissions"]
     );
+}
+
+/// Without a terminal, a role that can be bound to single resources needs --on: leaving it out
+/// never grants on every source.
+#[test]
+fn grant_of_a_resource_role_without_on_needs_on_workspace() {
+    let emu = small();
+    let tmp = temp_dir("no-on");
+    let (code, out, err) = run(writer(&emu, tmp.path()).args([
+        "grant",
+        "--to",
+        ALAN,
+        "--role",
+        "Warehouse Admin",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("--on workspace"), "{err}");
+    assert!(err.contains("--on warehouse:"), "{err}");
+    assert_eq!(write_requests(&emu), 0);
+    // Workspace-only roles keep working without it.
+    let (code, _, err) = run(writer(&emu, tmp.path()).args([
+        "grant",
+        "--to",
+        ALAN,
+        "--role",
+        "Tracking Plan Read-only",
+        "--yes",
+    ]));
+    assert_eq!(code, Some(0), "{err}");
 }
