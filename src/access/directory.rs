@@ -317,7 +317,7 @@ pub(crate) async fn load_members(
 > {
     let members = client.fan_out(groups, |g| async move {
         // Segment's list item says how many members there are; an empty group needs no read.
-        let users = if g.member_count > 0.0 {
+        let users = if g.member_count > 0 {
             client.group_members(&g.id).await?
         } else {
             Vec::new()
