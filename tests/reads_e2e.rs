@@ -4,8 +4,10 @@
 mod common;
 use common::*;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// GETs a Segment path on the emulator with the owner token, as any client would.
 fn api_get(url: &str, path: &str) -> String {
@@ -110,4 +112,70 @@ fn counts_are_integers_on_the_wire_and_in_output() {
     for g in printed.as_array().unwrap() {
         assert!(g["memberCount"].is_u64(), "{g}");
     }
+}
+
+/// Runs `list grants` with `args` and returns the printed facts and the requests it made, by
+/// route, counted by the emulator.
+fn grants_and_requests(
+    emu: &segment_access::emulator::BlockingEmulator,
+    args: &[&str],
+) -> (BTreeSet<Fact>, BTreeMap<String, u64>) {
+    post_json(&format!("{}/_emulator/stats/reset", emu.url()), json!({}));
+    let mut all = vec!["list", "grants", "--format", "ndjson"];
+    all.extend_from_slice(args);
+    let out = stdout_of(bin(&emu.url(), OWNER).args(&all));
+    let facts = parse_ndjson(&out).iter().map(fact_of).collect();
+    let by_route = stats(emu)["byRoute"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+        .collect();
+    (facts, by_route)
+}
+
+fn count(by_route: &BTreeMap<String, u64>, route: &str) -> u64 {
+    by_route.get(route).copied().unwrap_or(0)
+}
+
+/// A full audit's grants (checked against the emulator's state) and its group-invite reads.
+fn audit_invite_reads(emu: &segment_access::emulator::BlockingEmulator) -> u64 {
+    let (facts, r) = grants_and_requests(emu, &[]);
+    assert_eq!(
+        facts,
+        expected_facts(&state(emu)),
+        "the full audit stays exact"
+    );
+    count(&r, "GET /groups/{userGroupId}/invites")
+}
+
+#[test]
+fn group_invites_are_read_where_member_counts_leave_room_for_them() {
+    let emu = small();
+    let url = emu.url();
+    let st = state(&emu);
+    let groups = st["groups"].as_array().unwrap();
+    let holding = groups
+        .iter()
+        .filter(|g| !g["inviteEmails"].as_array().unwrap().is_empty())
+        .count() as u64;
+    assert!(holding > 0 && holding < groups.len() as u64);
+
+    // memberCount is more than the users found only where a group holds invites: those are
+    // read, and one of them shows that the count includes invites, so the others are not.
+    assert_eq!(audit_invite_reads(&emu), holding);
+
+    // Pending invites, but in no group: nothing confirms what memberCount counts, so every
+    // group's invites are read.
+    let mut changed = st.clone();
+    for g in changed["groups"].as_array_mut().unwrap() {
+        g["inviteEmails"] = json!([]);
+    }
+    post_json(&format!("{url}/_emulator/state"), changed.clone());
+    assert_eq!(audit_invite_reads(&emu), groups.len() as u64);
+
+    // No pending invites anywhere: no group can hold one.
+    changed["invites"] = json!([]);
+    post_json(&format!("{url}/_emulator/state"), changed);
+    assert_eq!(audit_invite_reads(&emu), 0);
 }
