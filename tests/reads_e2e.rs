@@ -6,6 +6,7 @@ use common::*;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use segment_access::emulator::{EmulatorConfig, Seed};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -136,6 +137,134 @@ fn grants_and_requests(
 
 fn count(by_route: &BTreeMap<String, u64>, route: &str) -> u64 {
     by_route.get(route).copied().unwrap_or(0)
+}
+
+fn total(by_route: &BTreeMap<String, u64>) -> u64 {
+    by_route.values().sum()
+}
+
+/// What any narrow question reads besides its subject: the workspace, the group list (one
+/// page: groups come with their permissions) and the resource lists that name what a
+/// permission points at (sources, warehouses, four kinds of functions, spaces).
+const CONTEXT: u64 = 1 + 1 + 1 + 1 + 4 + 1;
+
+fn expected_for(st: &Value, principal: &str) -> BTreeSet<Fact> {
+    expected_facts(st)
+        .into_iter()
+        .filter(|f| f.principal == principal)
+        .collect()
+}
+
+#[test]
+fn narrow_questions_read_only_what_they_need_on_20000_users() {
+    let emu = start(EmulatorConfig {
+        seed: Seed::Users(20_000),
+        ..EmulatorConfig::default()
+    });
+    let st = state(&emu);
+    let users = st["users"].as_array().unwrap();
+    assert_eq!(users.len(), 20_000);
+    // A user on the first page of `GET /users`, who is in at least one group.
+    let in_a_group = |u: &Value| {
+        let id = u["id"].as_str().unwrap();
+        st["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["memberIds"].as_array().unwrap().iter().any(|m| m == id))
+    };
+    let u = users
+        .iter()
+        .take(200)
+        .find(|u| in_a_group(u))
+        .expect("a member on page one");
+    let id = u["id"].as_str().unwrap();
+    let principal = format!("user:{id}");
+    let expected = expected_for(&st, &principal);
+    assert!(expected.iter().any(|f| !f.via.is_empty()));
+
+    // By id: that user and their groups, nothing of the user list.
+    let (facts, r) = grants_and_requests(&emu, &["--user", id]);
+    assert_eq!(facts, expected, "--user ID");
+    eprintln!("--user ID: {} requests: {r:?}", total(&r));
+    assert_eq!(count(&r, "GET /users"), 0, "{r:?}");
+    assert_eq!(count(&r, "GET /users/{userId}"), 1, "{r:?}");
+    assert_eq!(count(&r, "GET /users/{userId}/groups"), 1, "{r:?}");
+    assert_eq!(count(&r, "GET /groups/{userGroupId}/users"), 0, "{r:?}");
+    assert_eq!(total(&r), 2 + CONTEXT, "{r:?}");
+
+    // By email, on the first page: one page of the list, then that user.
+    let email = u["email"].as_str().unwrap().to_uppercase();
+    let (facts, r) = grants_and_requests(&emu, &["--user", &email]);
+    assert_eq!(facts, expected, "--user EMAIL");
+    eprintln!("--user EMAIL (page 1): {} requests: {r:?}", total(&r));
+    assert_eq!(count(&r, "GET /users"), 1, "{r:?}");
+    assert_eq!(count(&r, "GET /users/{userId}"), 1, "{r:?}");
+    assert_eq!(count(&r, "GET /users/{userId}/groups"), 1, "{r:?}");
+    assert_eq!(total(&r), 3 + CONTEXT, "{r:?}");
+
+    // An email on the third page: paging stops there.
+    let later = users[450]["email"].as_str().unwrap();
+    let (_, r) = grants_and_requests(&emu, &["--user", later]);
+    eprintln!("--user EMAIL (page 3): {} requests", total(&r));
+    assert_eq!(count(&r, "GET /users"), 3, "{r:?}");
+
+    // By group: the group's members and invites, nobody's permissions.
+    let g = st["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .max_by_key(|g| g["memberIds"].as_array().unwrap().len())
+        .unwrap();
+    let gid = g["id"].as_str().unwrap();
+    let members = g["memberIds"].as_array().unwrap().len() as u64;
+    let (facts, r) = grants_and_requests(&emu, &["--group", gid]);
+    assert!(facts.iter().any(|f| f.via == gid));
+    eprintln!("--group ({members} members): {} requests: {r:?}", total(&r));
+    assert_eq!(count(&r, "GET /users"), 0, "{r:?}");
+    assert_eq!(count(&r, "GET /users/{userId}"), 0, "{r:?}");
+    let pages = members.div_ceil(200);
+    assert_eq!(count(&r, "GET /groups/{userGroupId}/users"), pages, "{r:?}");
+    assert_eq!(count(&r, "GET /groups/{userGroupId}/invites"), 1, "{r:?}");
+    assert_eq!(total(&r), pages + 1 + CONTEXT, "{r:?}");
+}
+
+#[test]
+fn names_still_resolve_exactly() {
+    let emu = small();
+    let url = emu.url();
+    // A one-word name looks like an id; two people share another name.
+    let mut st = state(&emu);
+    let users = st["users"].as_array_mut().unwrap();
+    users[0]["name"] = json!("Madonna");
+    users[1]["name"] = json!("Twin");
+    users[2]["name"] = json!("twin");
+    post_json(&format!("{url}/_emulator/state"), st.clone());
+    let st = state(&emu);
+    let madonna = &st["users"][0];
+    let principal = format!("user:{}", madonna["id"].as_str().unwrap());
+
+    let (facts, r) = grants_and_requests(&emu, &["--user", "madonna"]);
+    assert_eq!(facts, expected_for(&st, &principal));
+    // Tried as an id (404), then found by name in the whole list.
+    assert_eq!(count(&r, "GET /users/{userId}"), 2, "{r:?}");
+    assert_eq!(count(&r, "GET /users"), 1, "{r:?}");
+
+    let out = bin(&url, OWNER)
+        .args(["list", "grants", "--user", "Twin"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"Twin\" matches 2 users"), "{err}");
+
+    let out = bin(&url, OWNER)
+        .args(["list", "grants", "--user", "nobody@acme.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no user matches"), "{err}");
 }
 
 /// A full audit's grants (checked against the emulator's state) and its group-invite reads.

@@ -224,6 +224,13 @@ impl Directory {
     ) -> Result<(), Error> {
         let (full, their_groups) =
             tokio::try_join!(client.user(user_id), client.user_groups(user_id))?;
+        self.narrow_to(full, &their_groups);
+        Ok(())
+    }
+
+    /// [`Directory::narrow_to_user`] with the user (`GET /users/{id}`) and their groups
+    /// (`GET /users/{id}/groups`) already read.
+    pub(crate) fn narrow_to(&mut self, full: User, their_groups: &[MinimalUserGroup]) {
         let member = MinimalUser {
             id: full.id.clone(),
             name: full.name.clone(),
@@ -239,7 +246,6 @@ impl Directory {
         self.group_invites.clear();
         self.invites.clear();
         self.users = vec![full];
-        Ok(())
     }
 
     pub(crate) fn group(&self, id: &str) -> Option<&UserGroup> {

@@ -221,6 +221,11 @@ impl Client {
         self.list_all::<pages::Users>(&["users"], &[]).await
     }
 
+    /// The user list a page at a time, for a caller that stops once it has found someone.
+    pub(crate) fn user_pages(&self) -> impl Stream<Item = Result<Vec<User>>> + '_ {
+        self.pages::<pages::Users>(&["users"], &[])
+    }
+
     pub(crate) async fn invites(&self) -> Result<Vec<String>> {
         self.list_all::<pages::Invites>(&["invites"], &[]).await
     }
