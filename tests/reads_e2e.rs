@@ -308,3 +308,62 @@ fn group_invites_are_read_where_member_counts_leave_room_for_them() {
     post_json(&format!("{url}/_emulator/state"), changed);
     assert_eq!(audit_invite_reads(&emu), 0);
 }
+
+/// Grant records giving `users` Warehouse Read-only on the workspace.
+fn grant_records(st: &Value, users: &[Value]) -> String {
+    let role = st["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Warehouse Read-only")
+        .unwrap();
+    let ws = &st["workspace"];
+    users
+        .iter()
+        .map(|u| {
+            json!({
+                "principal": {"type": "user", "id": u["id"], "email": u["email"], "name": u["name"]},
+                "role": {"id": role["id"], "name": role["name"]},
+                "resource": {"type": "workspace", "id": ws["id"], "name": ws["name"]},
+                "labels": [], "via": null
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_batch_reads_its_principals_concurrently() {
+    let emu = small();
+    configure(&emu, json!({"latency": {"fixedMs": 150}}));
+    let st = state(&emu);
+    let users = st["users"].as_array().unwrap().clone();
+    assert!(users.len() >= 12);
+    let dir = temp_dir("batch-prepare");
+    let dry_run = |records: String| {
+        post_json(&format!("{}/_emulator/stats/reset", emu.url()), json!({}));
+        let t0 = std::time::Instant::now();
+        writer(&emu, &dir)
+            .args(["grant", "--from-file", "-", "--dry-run"])
+            .write_stdin(records)
+            .assert()
+            .success();
+        let wall = t0.elapsed();
+        let reads = stats(&emu)["byRoute"]["GET /users/{userId}"]
+            .as_u64()
+            .unwrap_or(0);
+        (wall, reads)
+    };
+    let (one, reads) = dry_run(grant_records(&st, &users[..1]));
+    assert_eq!(reads, 1);
+    let (all, reads) = dry_run(grant_records(&st, &users));
+    assert_eq!(reads, users.len() as u64, "each principal read once");
+    // One after another, the other principals would add 150 ms each.
+    let sequential = std::time::Duration::from_millis(150) * (users.len() as u32 - 1);
+    assert!(
+        all < one + sequential / 2,
+        "{} principals took {all:?}, one took {one:?}",
+        users.len()
+    );
+}
