@@ -350,9 +350,14 @@ fn a_batch_reads_its_principals_concurrently() {
             .assert()
             .success();
         let wall = t0.elapsed();
-        let reads = stats(&emu)["byRoute"]["GET /users/{userId}"]
-            .as_u64()
-            .unwrap_or(0);
+        let s = stats(&emu);
+        // The emulator's span: first request to last answer, within the command's wall time.
+        let span = std::time::Duration::from_millis(s["spanMs"].as_u64().unwrap());
+        assert!(
+            span >= std::time::Duration::from_millis(150) && span <= wall,
+            "{s}"
+        );
+        let reads = s["byRoute"]["GET /users/{userId}"].as_u64().unwrap_or(0);
         (wall, reads)
     };
     let (one, reads) = dry_run(grant_records(&st, &users[..1]));
