@@ -78,7 +78,7 @@ impl WindowInfo {
 }
 
 /// An HTTP date (`Fri, 27 Nov 2026 01:29:48 GMT`), or the RFC 5322 form with a numeric zone
-/// (`... 01:29:48 +0000`) that FACTS.md's description of `X-RateLimit-Reset` allows.
+/// (`... 01:29:48 +0000`), since Segment documents `X-RateLimit-Reset` as an RFC 5322 date.
 fn parse_date(s: &str) -> Option<SystemTime> {
     if let Ok(t) = httpdate::parse_http_date(s) {
         return Some(t);
@@ -578,9 +578,9 @@ mod tests {
 
     // ---- a simulated server -------------------------------------------------------------
 
-    /// Segment's limiter as FACTS.md describes it: fixed windows per token that start with the
-    /// first request after the previous one ended, headers cut to the second, 429s with the
-    /// exact wait.
+    /// Segment's limiter as its headers and 429 body describe it: fixed windows per token that
+    /// start with the first request after the previous one ended, headers cut to the second,
+    /// 429s with the exact wait.
     struct Server {
         limit: i64,
         window: Duration,
