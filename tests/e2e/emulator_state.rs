@@ -106,7 +106,7 @@ async fn group_membership_add_remove_replace_via_singular_path() {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.data()["userGroup"]["memberCount"], 4.0);
+    assert_eq!(a.data()["userGroup"]["memberCount"], 4);
     let users = e.walk(&format!("/groups/{gid}/users"), "users", 10).await;
     assert!(
         users
@@ -150,7 +150,7 @@ async fn group_membership_add_remove_replace_via_singular_path() {
         )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.data()["userGroup"]["memberCount"], 1.0);
+    assert_eq!(a.data()["userGroup"]["memberCount"], 1);
     let users = e.walk(&format!("/groups/{gid}/users"), "users", 10).await;
     assert_eq!(users.len(), 1);
     assert_eq!(users[0]["email"], "grace.hopper@acme.example");
@@ -269,7 +269,7 @@ async fn deleting_users_removes_them_from_groups_and_is_audited() {
     let a = e
         .get(&format!("/groups/{}", mobile["id"].as_str().unwrap()))
         .await;
-    assert_eq!(a.data()["userGroup"]["memberCount"], 0.0);
+    assert_eq!(a.data()["userGroup"]["memberCount"], 0);
 
     let events = e.walk("/audit-events", "events", 50).await;
     assert!(events.len() >= 2);
@@ -299,7 +299,7 @@ async fn group_lifecycle_and_group_permissions() {
     let a = e.post("/groups", json!({"name": "Auditors"})).await;
     assert_eq!(a.status, 200, "{}", a.body);
     let gid = a.data()["userGroup"]["id"].as_str().unwrap().to_string();
-    assert_eq!(a.data()["userGroup"]["memberCount"], 0.0);
+    assert_eq!(a.data()["userGroup"]["memberCount"], 0);
     assert_eq!(
         e.post("/groups", json!({"name": "Auditors"})).await.status,
         422
