@@ -134,7 +134,7 @@ impl Context {
     /// A progress display on stderr, only on a terminal and without --quiet.
     pub(crate) fn progress(&self, what: &str) -> Arc<dyn Progress> {
         if self.term.stderr && !self.global.quiet {
-            Arc::new(progress::Bar::new(what))
+            Arc::new(progress::Bar::new(what, self.client.clone()))
         } else {
             Arc::new(crate::access::Quiet)
         }

@@ -9,7 +9,7 @@ use crate::access::grants;
 use crate::access::record::{GrantRecord, Principal};
 use std::io::Write;
 
-use crate::output::{Tabular, table};
+use crate::output::{Format, Tabular, table};
 
 use super::{CliError, Context, ExitCode};
 
@@ -72,6 +72,81 @@ pub(crate) struct ReportRow {
     /// whose roles Segment's API does not show.
     #[serde(rename = "directKnown")]
     pub direct_known: bool,
+    /// What the report is of, for CSV's leading columns (JSON rows stay as they are, so
+    /// `jq '.[]'` pipelines keep working).
+    #[serde(skip)]
+    pub about: Option<std::sync::Arc<About>>,
+}
+
+/// What a report is of: the workspace, when its snapshot was taken, and by what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct About {
+    pub workspace: Option<crate::segment::models::Workspace>,
+    /// RFC 3339, as the snapshot recorded it.
+    pub taken_at: String,
+    /// The tool that took the snapshot.
+    pub snapshot_tool: String,
+}
+
+impl About {
+    fn of(snap: &crate::snapshot::read::Snapshot) -> About {
+        let meta = |k: &str| snap.meta.get(k).cloned().unwrap_or_default();
+        About {
+            workspace: snap.dir.workspace.clone(),
+            taken_at: meta("taken_at"),
+            snapshot_tool: meta("tool_version"),
+        }
+    }
+
+    fn workspace_name(&self) -> String {
+        match &self.workspace {
+            Some(w) => format!("{} ({})", w.name, w.slug),
+            None => "(unknown workspace)".to_string(),
+        }
+    }
+
+    fn slug(&self) -> String {
+        self.workspace
+            .as_ref()
+            .map(|w| w.slug.clone())
+            .unwrap_or_default()
+    }
+
+    /// The heading of a table: who, when, by what.
+    fn lines(&self) -> [String; 2] {
+        [
+            format!("Access report for {}", self.workspace_name()),
+            format!(
+                "Snapshot taken {} by segment-access {}; report by segment-access {}",
+                self.taken_at,
+                self.snapshot_tool,
+                super::VERSION
+            ),
+        ]
+    }
+
+    /// The heading of a Markdown report: a title and a list, then the table.
+    fn markdown(&self) -> String {
+        let id = self
+            .workspace
+            .as_ref()
+            .map(|w| format!(", id `{}`", w.id))
+            .unwrap_or_default();
+        let name = self
+            .workspace
+            .as_ref()
+            .map_or("(unknown workspace)", |w| &w.name);
+        format!(
+            "# Access report: {name}\n\n\
+             - Workspace: {name} (`{slug}`{id})\n\
+             - Snapshot taken: {taken} (segment-access {tool})\n\
+             - Report made by: segment-access {version}\n\n",
+            slug = self.slug(),
+            taken = self.taken_at,
+            tool = self.snapshot_tool,
+            version = super::VERSION,
+        )
+    }
 }
 
 /// What an invite's own roles are shown as.
@@ -106,11 +181,26 @@ impl Tabular for ReportRow {
         ]
     }
     fn csv_headers() -> Vec<&'static str> {
-        vec!["type", "id", "email", "name", "groups", "access"]
+        vec![
+            "workspace",
+            "snapshot_taken_at",
+            "type",
+            "id",
+            "email",
+            "name",
+            "groups",
+            "access",
+        ]
     }
     fn csv_row(&self) -> Vec<String> {
         let mut c = self.cells();
         c.insert(1, self.id.clone().unwrap_or_default());
+        let (slug, taken) = match &self.about {
+            Some(a) => (a.slug(), a.taken_at.clone()),
+            None => Default::default(),
+        };
+        c.insert(0, taken);
+        c.insert(0, slug);
         c
     }
 }
@@ -133,6 +223,7 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
             groups: Vec::new(),
             access: Vec::new(),
             direct_known: true,
+            about: None,
         });
     }
     let mut invites = dir.invites.clone();
@@ -162,6 +253,7 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
                         groups: Vec::new(),
                         access: Vec::new(),
                         direct_known: true,
+                        about: None,
                     },
                     Principal::Invite { email } => invite_row(email),
                     Principal::Group { .. } => continue,
@@ -193,6 +285,7 @@ fn invite_row(email: &str) -> ReportRow {
         groups: Vec::new(),
         access: Vec::new(),
         direct_known: false,
+        about: None,
     }
 }
 
@@ -220,7 +313,25 @@ fn add(row: &mut ReportRow, g: &GrantRecord) {
 
 pub(crate) async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     let snap = crate::snapshot::read(&args.snapshot)?;
-    let rows = rows(&snap.dir);
+    let about = std::sync::Arc::new(About::of(&snap));
+    let mut rows = rows(&snap.dir);
+    for r in &mut rows {
+        r.about = Some(about.clone());
+    }
+    let heading = match ctx.renderer.format {
+        Format::Table | Format::Wide if ctx.renderer.headers => {
+            let [a, b] = about.lines();
+            let bold = |l: String| match ctx.renderer.color {
+                true => format!("\x1b[1m{l}\x1b[0m"),
+                false => l,
+            };
+            let fit = |l: String| fit(l, ctx.renderer.width);
+            format!("{}\n{}\n\n", bold(fit(a)), fit(b))
+        }
+        Format::Markdown => about.markdown(),
+        _ => String::new(),
+    };
+    write!(ctx.io.out, "{heading}").map_err(CliError::stdout)?;
     match ctx.term.stdout && ctx.renderer.is_table() {
         // On a terminal: person by person, each role on its own line (fitted unless --wide).
         true => {

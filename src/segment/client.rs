@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{Error, Result, Token};
-use super::limiter::{RateLimiter, WindowInfo};
+use super::limiter::{Pacing, RateLimiter, WindowInfo};
 use super::models::*;
 use super::pages::{self, PageData};
 use super::redact::redact;
@@ -181,6 +181,15 @@ impl Client {
 
     pub(crate) fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// What the rate-limit pacing is doing now, for a progress display.
+    pub(crate) fn pacing(&self) -> Pacing {
+        let (reads, writes) = (self.inner.general.pacing(), self.inner.writes.pacing());
+        Pacing {
+            waiting_until: reads.waiting_until.max(writes.waiting_until),
+            budget: reads.budget.or(writes.budget),
+        }
     }
 
     pub(crate) fn concurrency(&self) -> usize {

@@ -134,6 +134,17 @@ struct State {
     last_probe: Option<Instant>,
     /// Requests sent and not yet answered.
     in_flight: i64,
+    /// Requests a window allows (`Consumed + Remaining`), the largest seen.
+    limit: Option<i64>,
+}
+
+/// What pacing is doing, for a progress display: why a read waits and how fast it can go.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Pacing {
+    /// Nobody may send before this: the window's budget is spent, or a 429 said so.
+    pub waiting_until: Option<Instant>,
+    /// Requests per window, and the window's length, once answers have said both.
+    pub budget: Option<(i64, Duration)>,
 }
 
 #[derive(Debug, Default)]
@@ -209,6 +220,29 @@ impl RateLimiter {
                     }
                 }
             }
+        }
+    }
+
+    /// A look at the pacing for a progress display (never blocks on a request).
+    pub(crate) fn pacing(&self) -> Pacing {
+        let s = self.lock();
+        let now = Instant::now();
+        let spent_until = match s.current {
+            Some(Window {
+                remaining,
+                ends_by: Some(end),
+                ..
+            }) if remaining <= 0 => Some(end),
+            _ => None,
+        };
+        let waiting_until = [s.blocked_until, spent_until]
+            .into_iter()
+            .flatten()
+            .filter(|&t| t > now)
+            .max();
+        Pacing {
+            waiting_until,
+            budget: s.limit.zip(s.window),
         }
     }
 
@@ -330,6 +364,12 @@ impl State {
     }
 
     fn observe(&mut self, now: Instant, sent_at: Instant, probe: bool, info: WindowInfo) {
+        if let Some(consumed) = info.consumed {
+            let limit = consumed + info.remaining;
+            if self.limit.is_none_or(|l| limit > l) {
+                self.limit = Some(limit);
+            }
+        }
         let opened = info.consumed == Some(1);
         if opened && let Some(ahead) = info.reset_after {
             // On the answer to a window's first request, Reset - Date is the window's length

@@ -13,3 +13,4 @@ pub mod tls;
 pub(crate) use client::{Client, ClientConfig};
 pub(crate) use error::Error;
 pub use error::Token;
+pub(crate) use limiter::Pacing;

@@ -438,16 +438,72 @@ fn report_lists_every_person_with_effective_roles_and_their_source() {
     for k in got.keys() {
         assert!(k.starts_with("invite:"), "{k}");
     }
-    // Markdown: a header, a rule, one row per person; CSV: a header and one record each.
+    // Every format that has room says what the report is of: the workspace, when the
+    // snapshot was taken, and by what.
+    let ws = &st["workspace"];
+    let (ws_name, ws_slug) = (ws["name"].as_str().unwrap(), ws["slug"].as_str().unwrap());
+    let version = stdout_of(clean_bin().arg("--version"));
+    let version = version.trim().strip_prefix("segment-access ").unwrap();
+    let table = stdout_of(offline().args(["report", db.to_str().unwrap()]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("Access report for {ws_name} ({ws_slug})"),
+        "{table}"
+    );
+    let taken = lines[1]
+        .strip_prefix("Snapshot taken ")
+        .and_then(|l| l.split_once(' '))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        taken.len() == 20 && taken.starts_with("20") && taken.ends_with('Z'),
+        "{taken}"
+    );
+    assert!(
+        lines[1].ends_with(&format!(
+            "by segment-access {version}; report by segment-access {version}"
+        )),
+        "{table}"
+    );
+    assert_eq!(lines[2], "");
+    assert!(lines[3].starts_with("TYPE "), "{table}");
+    let bare = stdout_of(offline().args(["report", db.to_str().unwrap(), "--no-headers"]));
+    assert!(!bare.contains("Access report"), "{bare}");
+    assert_eq!(bare.lines().count(), rows.len());
+    // Markdown: a title and a list, then a header, a rule, one row per person.
     let md = stdout_of(offline().args(["report", db.to_str().unwrap(), "--format", "md"]));
     let lines: Vec<&str> = md.lines().collect();
-    assert!(lines[0].starts_with("| TYPE | EMAIL |"), "{md}");
-    assert!(lines[1].starts_with("| --- |"));
-    assert_eq!(lines.len(), rows.len() + 2);
+    assert_eq!(lines[0], format!("# Access report: {ws_name}"), "{md}");
+    assert!(
+        lines[2].starts_with(&format!("- Workspace: {ws_name} (`{ws_slug}`, id `")),
+        "{md}"
+    );
+    assert_eq!(
+        lines[3],
+        format!("- Snapshot taken: {taken} (segment-access {version})")
+    );
+    assert_eq!(
+        lines[4],
+        format!("- Report made by: segment-access {version}")
+    );
+    assert!(lines[6].starts_with("| TYPE | EMAIL |"), "{md}");
+    assert!(lines[7].starts_with("| --- |"));
+    assert_eq!(lines.len(), rows.len() + 8);
+    // CSV: the workspace and the snapshot's time lead every record.
     let csv_text = stdout_of(offline().args(["report", db.to_str().unwrap(), "--format", "csv"]));
     let mut rdr = csv::Reader::from_reader(csv_text.as_bytes());
-    assert_eq!(rdr.headers().unwrap().get(5), Some("access"));
-    assert_eq!(rdr.records().count(), rows.len());
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(
+        &headers.iter().take(3).collect::<Vec<_>>(),
+        &["workspace", "snapshot_taken_at", "type"]
+    );
+    assert_eq!(headers.get(7), Some("access"));
+    let records: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(records.len(), rows.len());
+    for r in &records {
+        assert_eq!((r.get(0), r.get(1)), (Some(ws_slug), Some(taken.as_str())));
+    }
 }
 
 #[test]

@@ -14,6 +14,10 @@ use crate::access::review::sheet::person_display;
 use crate::access::review::{Campaign, Decision, ReviewError};
 
 use super::{CampaignArg, CliError, Context, ExitCode, ReviewerArg, open, reviewer, shown};
+use crate::output::table;
+
+/// Tables and prompts are indented under the person's heading.
+const INDENT: &str = "  ";
 
 #[derive(Debug, Args)]
 pub struct WalkArgs {
@@ -105,7 +109,9 @@ pub(super) fn run(args: WalkArgs, ctx: &mut Context) -> Result<ExitCode, CliErro
         Some(r) => r,
         None => ask_reviewer(&mut *ctx.io.err, &mut keys)?,
     };
-    session(&mut campaign, &who, &mut *ctx.io.err, &mut keys)
+    let wide = ctx.global.wide || ctx.global.format == Some(crate::output::Format::Wide);
+    let width = if wide { None } else { ctx.term.err_width };
+    session(&mut campaign, &who, width, &mut *ctx.io.err, &mut keys)
 }
 
 /// Asks once per session who is reviewing.
@@ -133,6 +139,8 @@ fn ask_reviewer(out: &mut dyn Write, keys: &mut dyn Keys) -> Result<String, CliE
 struct Walk<'a> {
     campaign: &'a mut Campaign,
     reviewer: &'a str,
+    /// The terminal's width: tables and prompts fit it (`None`: values whole).
+    width: Option<usize>,
     items: Vec<Item>,
     decisions: std::collections::HashMap<String, Decided>,
     /// Per item, the index of its person in `people`.
@@ -174,8 +182,8 @@ impl Walk<'_> {
             done,
             idx.len()
         );
-        let head = ["#", "ROLE", "RESOURCE", "LABELS", "VIA", "DECISION"].map(String::from);
-        let rows: Vec<[String; 6]> = idx
+        let head = ["#", "ROLE", "RESOURCE", "LABELS", "VIA", "DECISION"];
+        let rows: Vec<Vec<String>> = idx
             .iter()
             .enumerate()
             .map(|(k, &i)| {
@@ -191,7 +199,7 @@ impl Walk<'_> {
                         " (policy)"
                     });
                 }
-                [
+                vec![
                     (k + 1).to_string(),
                     r.role
                         .as_ref()
@@ -207,19 +215,21 @@ impl Walk<'_> {
                 ]
             })
             .collect();
-        let mut widths = head.clone().map(|h| h.chars().count());
-        for r in &rows {
-            for (w, c) in widths.iter_mut().zip(r) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        for r in std::iter::once(&head).chain(&rows) {
-            let cells: Vec<String> = r
-                .iter()
-                .zip(&widths)
-                .map(|(c, w)| format!("{c:<w$}"))
-                .collect();
-            let _ = writeln!(out, "  {}", cells.join("  ").trim_end());
+        let give = [
+            table::CUT_LAST,
+            table::CUT_LAST,
+            table::CUT_NAMES,
+            table::CUT_LISTS,
+            table::CUT_NAMES,
+            table::CUT_LAST,
+        ];
+        let style = table::Style {
+            width: self.width.map(|w| w.saturating_sub(INDENT.len())),
+            headers: true,
+            bold: false,
+        };
+        for line in table::render(&head, &rows, &give, style) {
+            let _ = writeln!(out, "{INDENT}{line}");
         }
     }
 
@@ -229,7 +239,11 @@ impl Walk<'_> {
         let pos = idx.iter().position(|&i| i == self.cur).unwrap_or(0) + 1;
         let it = &self.items[self.cur];
         for f in &it.findings {
-            let _ = writeln!(out, "        policy: {}", f.display());
+            let _ = writeln!(
+                out,
+                "{}",
+                self.fit(format!("        policy: {}", f.display()))
+            );
         }
         let state = match self.decided(self.cur) {
             Some(d) if d.comment.is_empty() => format!("{} by {}", d.decision.as_str(), d.reviewer),
@@ -246,12 +260,13 @@ impl Walk<'_> {
             .as_ref()
             .map(|c| format!(", comment {c:?}"))
             .unwrap_or_default();
-        let _ = write!(
-            out,
-            "  [{pos}/{}] {}: {state}{comment} > ",
+        // The prompt stays on one line, so the answer is typed where the eye expects it.
+        let line = format!(
+            "{INDENT}[{pos}/{}] {}: {state}{comment}",
             idx.len(),
             describe(&it.record)
         );
+        let _ = write!(out, "{} > ", self.fit_within(line, 3));
         let _ = out.flush();
     }
 
@@ -289,6 +304,19 @@ impl Walk<'_> {
         Ok(())
     }
 
+    /// A line cut to the terminal's width, if there is one.
+    fn fit(&self, line: String) -> String {
+        self.fit_within(line, 0)
+    }
+
+    /// A line cut to leave `keep` columns of the terminal free.
+    fn fit_within(&self, line: String, keep: usize) -> String {
+        match self.width {
+            Some(w) => table::cut(&line, w.saturating_sub(keep).max(20)),
+            None => line,
+        }
+    }
+
     fn go(&mut self, to: usize) {
         if to != self.cur {
             self.comment = None;
@@ -301,6 +329,7 @@ impl Walk<'_> {
 pub(crate) fn session(
     campaign: &mut Campaign,
     reviewer: &str,
+    width: Option<usize>,
     out: &mut dyn Write,
     keys: &mut dyn Keys,
 ) -> Result<ExitCode, CliError> {
@@ -320,6 +349,7 @@ pub(crate) fn session(
     let mut w = Walk {
         campaign,
         reviewer,
+        width,
         items,
         decisions,
         person_of,
@@ -579,7 +609,7 @@ mod tests {
         let mut out = Vec::new();
         // keep; comment then revoke; back to the kept one and flag it; quit.
         let mut keys = Scripted::new("kcrbbfq", &["left the team"]);
-        let code = session(&mut c, "ann@x.com", &mut out, &mut keys).unwrap();
+        let code = session(&mut c, "ann@x.com", None, &mut out, &mut keys).unwrap();
         assert_eq!(code, ExitCode::Ok);
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("ann@x.com (Name u1) (1 of 2)"), "{text}");
@@ -601,7 +631,7 @@ mod tests {
         // last decision ends the walk.
         let mut out = Vec::new();
         let mut keys = Scripted::new("Kr", &[]);
-        session(&mut c, "ann@x.com", &mut out, &mut keys).unwrap();
+        session(&mut c, "ann@x.com", None, &mut out, &mut keys).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("2 decided, 2 left"), "{text}");
         assert!(
@@ -618,7 +648,7 @@ mod tests {
         let (_dir, path, mut c) = sample_campaign();
         let mut out = Vec::new();
         let mut keys = Scripted::new("kk^", &[]);
-        let e = session(&mut c, "ann@x.com", &mut out, &mut keys)
+        let e = session(&mut c, "ann@x.com", None, &mut out, &mut keys)
             .err()
             .unwrap();
         assert_eq!(e.code(), ExitCode::Interrupted);
@@ -631,7 +661,7 @@ mod tests {
         let (_dir, _path, mut c) = sample_campaign();
         let mut out = Vec::new();
         let mut keys = Scripted::new("k", &[]);
-        assert!(session(&mut c, "ann@x.com", &mut out, &mut keys).is_err());
+        assert!(session(&mut c, "ann@x.com", None, &mut out, &mut keys).is_err());
         assert_eq!(c.decisions().unwrap().len(), 1);
     }
 }
