@@ -24,6 +24,7 @@ mod list;
 mod messages;
 mod names;
 mod policy;
+mod progress;
 mod reads;
 mod reliability;
 mod review;

@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
-use std::time::Duration;
 
 use segment_access::emulator::{BlockingEmulator, EmulatorConfig, RateLimits, Seed};
 use serde_json::{Value, json};
@@ -161,127 +160,18 @@ fn owned(r: &csv::StringRecord) -> Vec<String> {
     r.iter().map(str::to_string).collect()
 }
 
-/// The binary in a detached tmux session on its own server socket; the first line it prints is
-/// `PID <n>`, the process id of the binary itself (for the kill test), the last `EXITED <code>`.
-struct Screen {
-    socket: PathBuf,
-    _dir: TempDir,
-}
-
-const SCREEN_WAIT: Duration = Duration::from_secs(60);
-
-impl Screen {
-    fn start(emu: &BlockingEmulator, state: &Path, args: &str) -> Option<Screen> {
-        if !have_tool("tmux", "tmux") {
-            return None;
-        }
-        let dir = temp_dir("review-screen");
-        let script = dir.path().join("run.sh");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{home}' NO_COLOR=1 TERM=xterm\nsh -c 'echo \"PID $$\"; exec \"$@\"' sh '{bin}' {args}\necho \"EXITED $?\"\n",
-                url = emu.url(),
-                state = state.display(),
-                home = dir.path().display(),
-                bin = BIN,
-            ),
-        )
-        .expect("script");
-        let config = dir.path().join("tmux.conf");
-        std::fs::write(&config, "set-option -g remain-on-exit on\n").expect("tmux.conf");
-        let socket = dir.path().join("tmux.sock");
-        let status = Process::new("tmux")
-            .arg("-S")
-            .arg(&socket)
-            .arg("-f")
-            .arg(&config)
-            .args([
-                "new-session",
-                "-d",
-                "-x",
-                "200",
-                "-y",
-                "50",
-                "-s",
-                "t",
-                "sh",
-            ])
-            .arg(&script)
-            .status()
-            .expect("tmux runs");
-        assert!(status.success(), "tmux session starts");
-        Some(Screen { socket, _dir: dir })
-    }
-
-    fn tmux(&self) -> Process {
-        let mut c = Process::new("tmux");
-        c.arg("-S").arg(&self.socket);
-        c
-    }
-
-    fn text(&self) -> String {
-        let out = self
-            .tmux()
-            .args(["capture-pane", "-p", "-J", "-S", "-1000", "-t", "t"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn wait_for(&self, what: &str) -> String {
-        let mut screen = String::new();
-        let shown = wait_until(SCREEN_WAIT, || {
-            screen = self.text();
-            screen.contains(what)
-        });
-        assert!(shown, "timed out waiting for {what:?}; screen:\n{screen}");
-        screen
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        let ok = self
-            .tmux()
-            .args(["send-keys", "-t", "t"])
-            .args(keys)
-            .status()
-            .expect("send-keys")
-            .success();
-        assert!(ok);
-    }
-
-    fn type_text(&self, text: &str) {
-        let ok = self
-            .tmux()
-            .args(["send-keys", "-t", "t", "-l", text])
-            .status()
-            .expect("send-keys")
-            .success();
-        assert!(ok);
-    }
-
-    /// Presses one key at the prompt that shows `prompt`, then waits for `then`.
-    fn press(&self, prompt: &str, key: &str, then: &str) -> String {
-        self.wait_for(prompt);
-        self.type_text(key);
-        self.wait_for(then)
-    }
-
-    fn pid(&self) -> String {
-        let screen = self.wait_for("PID ");
-        screen
-            .lines()
-            .find_map(|l| l.strip_prefix("PID "))
-            .expect("a PID line")
-            .trim()
-            .to_string()
-    }
-}
-
-impl Drop for Screen {
-    fn drop(&mut self) {
-        let _ = self.tmux().arg("kill-server").status();
-    }
+/// The binary on a terminal wide enough for every value; the first line it prints is `PID <n>`
+/// (for the kill test).
+fn screen(emu: &BlockingEmulator, state: &Path, args: &str) -> Option<Screen> {
+    Screen::start_with(
+        emu,
+        &Spec {
+            width: 200,
+            state: Some(state),
+            pid: true,
+            ..Spec::new("review-screen", args)
+        },
+    )
 }
 
 /// A group of the large seed by name, from the emulator's state.
@@ -348,7 +238,7 @@ fn a_quarterly_review_from_snapshot_to_verified_evidence() {
 
     // On a terminal: the first person's membership and what it gives are revoked (with a
     // comment), the second person's kept and flagged; then quit.
-    let Some(s) = Screen::start(
+    let Some(s) = screen(
         &emu,
         &r.path("state"),
         &format!("review '{}' --reviewer {REVIEWER}", r.s("q1.db")),
@@ -687,7 +577,7 @@ fn killing_a_session_loses_no_decided_item() {
     let r = Review::new("review-kill");
     r.sync(&emu);
     small_campaign(&emu, &r, "k.db");
-    let Some(s) = Screen::start(
+    let Some(s) = screen(
         &emu,
         &r.path("state"),
         &format!("review '{}' --reviewer {REVIEWER}", r.s("k.db")),
@@ -719,7 +609,7 @@ fn killing_a_session_loses_no_decided_item() {
     assert_eq!(check, "ok");
     drop(conn);
     // Resumed, it starts at the first item left.
-    let Some(s) = Screen::start(
+    let Some(s) = screen(
         &emu,
         &r.path("state"),
         &format!("review '{}' --reviewer {REVIEWER}", r.s("k.db")),
@@ -936,4 +826,45 @@ fn status_and_export_speak_every_format_and_a_policy_preflags() {
             & 0o777;
         assert_eq!(mode, 0o600);
     }
+}
+
+#[test]
+fn the_walk_fits_an_80_column_terminal() {
+    let emu = fast(Seed::Large);
+    let r = Review::new("review-narrow");
+    r.sync(&emu);
+    r.start(&emu, "n.db", &[]);
+    let Some(s) = Screen::start_with(
+        &emu,
+        &Spec {
+            width: 80,
+            height: 24,
+            state: Some(&r.path("state")),
+            ..Spec::new(
+                "review-narrow-screen",
+                &format!("review '{}' --reviewer {REVIEWER}", r.s("n.db")),
+            )
+        },
+    ) else {
+        return;
+    };
+    s.wait_for("undecided >");
+    let screen = s.visible();
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    for l in &lines {
+        assert!(
+            l.chars().count() <= 80,
+            "a line wider than the terminal: {l:?}\n{screen}"
+        );
+    }
+    // Cut cells end in an ellipsis (the large seed's names do not fit whole) and the prompt
+    // is one line that ends where the answer is typed.
+    assert!(screen.contains('…'), "{screen}");
+    let prompt = lines.last().expect("a prompt");
+    assert!(
+        prompt.trim_start().starts_with("[1/") && prompt.ends_with(" >"),
+        "{screen}"
+    );
+    s.type_text("q");
+    s.wait_for("EXITED 0");
 }

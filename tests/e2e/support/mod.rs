@@ -7,6 +7,7 @@
 pub mod api;
 mod control;
 mod facts;
+mod screen;
 mod tools;
 
 use std::path::Path;
@@ -20,6 +21,7 @@ use tempfile::TempDir;
 
 pub use control::*;
 pub use facts::*;
+pub use screen::{Screen, Spec};
 pub use tools::have_tool;
 
 pub const OWNER: &str = emulator::DEFAULT_OWNER_TOKEN;
