@@ -21,6 +21,7 @@ fn a_read_held_back_by_the_rate_limit_says_why_and_how_long_and_ctrl_c_stops_it(
         &Spec {
             width: 80,
             height: 24,
+            record: true,
             ..Spec::new("progress", "list grants")
         },
     ) else {
@@ -61,11 +62,42 @@ fn a_read_held_back_by_the_rate_limit_says_why_and_how_long_and_ctrl_c_stops_it(
         0,
         "paced, not refused"
     );
+    assert!(
+        s.raw().contains("Reading access ["),
+        "the recording has the bar"
+    );
     s.keys(&["C-c"]);
     let end = s.wait_for("EXITED ");
     assert!(end.contains("EXITED 130"), "{end}");
     assert!(
         !end.contains("PRINCIPAL"),
         "an interrupted read prints no partial answer: {end}"
+    );
+}
+
+#[test]
+fn a_quick_read_draws_no_progress_frame() {
+    let emu = small();
+    let Some(s) = Screen::start_with(
+        &emu,
+        &Spec {
+            width: 80,
+            height: 24,
+            record: true,
+            ..Spec::new("quick", "list grants")
+        },
+    ) else {
+        return;
+    };
+    let end = s.wait_for("EXITED ");
+    assert!(end.contains("EXITED 0"), "{end}");
+    let raw = s.raw();
+    assert!(
+        raw.contains("PRINCIPAL"),
+        "the recording has the answer: {raw}"
+    );
+    assert!(
+        !raw.contains("Reading access") && !raw.contains(" requests ("),
+        "a bar was drawn, if only for a moment: {raw:?}"
     );
 }

@@ -30,6 +30,9 @@ pub struct Spec<'a> {
     pub state: Option<&'a Path>,
     /// Print `PID <n>` (the binary's own process id) before it runs, for tests that signal it.
     pub pid: bool,
+    /// Keep every byte the terminal is sent (see [`Screen::raw`]), from before the binary
+    /// starts: frames drawn and cleared again are in it, which no capture of the screen shows.
+    pub record: bool,
 }
 
 impl<'a> Spec<'a> {
@@ -41,6 +44,7 @@ impl<'a> Spec<'a> {
             height: 50,
             state: None,
             pid: false,
+            record: false,
         }
     }
 }
@@ -91,10 +95,12 @@ impl Screen {
         std::fs::write(
             &script,
             format!(
-                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{home}' NO_COLOR=1 TERM=xterm\n{TRAP}\n{run}\necho \"EXITED $?\"\n",
+                "#!/bin/sh\nexport SEGMENT_API_URL='{url}' SEGMENT_TOKEN='{OWNER}' SEGMENT_ACCESS_STATE_DIR='{state}' HOME='{home}' NO_COLOR=1 TERM=xterm\n{TRAP}\n{wait}{run}\necho \"EXITED $?\"\n",
                 url = emu.url(),
                 state = state.display(),
                 home = dir.path().display(),
+                // A recorded screen waits for the recording to start.
+                wait = if spec.record { "read go\n" } else { "" },
             ),
         )
         .expect("script");
@@ -115,7 +121,31 @@ impl Screen {
             .status()
             .expect("tmux runs");
         assert!(status.success(), "tmux session starts");
-        Some(Screen { socket, dir })
+        let screen = Screen { socket, dir };
+        if spec.record {
+            let log = screen.dir.path().join("pane.log");
+            let piped = screen
+                .tmux()
+                .args(["pipe-pane", "-t", "t"])
+                .arg(format!("cat > '{}'", log.display()))
+                .status()
+                .expect("pipe-pane")
+                .success();
+            assert!(piped, "tmux records the pane");
+            assert!(
+                wait_until(SCREEN_WAIT, || log.exists()),
+                "the recording starts"
+            );
+            screen.keys(&["Enter"]);
+        }
+        Some(screen)
+    }
+
+    /// Every byte the terminal was sent since the binary started (a screen started with
+    /// `record`).
+    pub fn raw(&self) -> String {
+        let log = self.dir.path().join("pane.log");
+        String::from_utf8_lossy(&std::fs::read(log).unwrap_or_default()).into_owned()
     }
 
     fn tmux(&self) -> Process {
