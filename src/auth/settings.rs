@@ -58,6 +58,13 @@ pub(crate) enum SettingsError {
         /// Profiles of the config whose names are close, when `profile` is not one of them.
         near: Vec<String>,
     },
+    #[error("{}", unknown_profile(profile, known, near))]
+    UnknownProfile {
+        profile: String,
+        /// Every profile the config has.
+        known: Vec<String>,
+        near: Vec<String>,
+    },
     #[error("--token-stdin: standard input held no token")]
     EmptyStdin,
     #[error("cannot read the token from stdin: {0}")]
@@ -81,6 +88,17 @@ fn no_token(profile: &str, near: &[String]) -> String {
             near.join(", ")
         )
     }
+}
+
+fn unknown_profile(profile: &str, known: &[String], near: &[String]) -> String {
+    let guess = match near {
+        [] => String::new(),
+        _ => format!("; did you mean {}?", near.join(", ")),
+    };
+    format!(
+        "no profile {profile:?} in the config (profiles: {}){guess} Name one of them, or leave out --profile (and SEGMENT_PROFILE) to use the token given with the default profile's settings",
+        known.join(", ")
+    )
 }
 
 /// ` --profile NAME`, or nothing for the default profile: for commands we suggest.
@@ -182,6 +200,22 @@ impl Settings {
         self.checked_config()?;
         let keyring = Keyring::open();
         match self.lookup(&self.profile, stdin, keyring.as_ref())? {
+            Some((_, TokenSource::Stdin | TokenSource::Env))
+                if self.flags.profile.is_some()
+                    && !self.config.profiles.is_empty()
+                    && !self.config.profiles.contains_key(&self.profile) =>
+            {
+                // A token from the environment would work with any profile name, so a
+                // mistyped one would silently mean another workspace's settings.
+                Err(SettingsError::UnknownProfile {
+                    profile: self.profile.clone(),
+                    known: self.config.profiles.keys().cloned().collect(),
+                    near: crate::access::resolve::nearest(
+                        &self.profile,
+                        self.config.profiles.keys().map(String::as_str),
+                    ),
+                })
+            }
             Some((token, _)) => Ok(token),
             None => Err(SettingsError::NoToken {
                 profile: self.profile.clone(),

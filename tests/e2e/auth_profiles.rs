@@ -276,3 +276,54 @@ fn unknown_config_keys_are_warned_about_with_the_nearest_key() {
         "{err}"
     );
 }
+
+#[test]
+fn a_mistyped_profile_is_an_error_even_with_a_token_in_the_environment() {
+    let emu = crate::support::small();
+    let env = ConfigDir::with_config(&format!(
+        "default_profile = \"prod\"\n\
+         [profiles.prod]\napi_url = \"{url}\"\n\
+         [profiles.eu]\nregion = \"eu\"\n",
+        url = emu.url()
+    ));
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", crate::support::OWNER)
+        .args(["--profile", "prdo", "list", "roles"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        err.contains("no profile \"prdo\" in the config (profiles: eu, prod); did you mean prod?"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(
+        crate::support::stats(&emu)["totalRequests"],
+        0,
+        "nothing was sent with a mistyped profile"
+    );
+    // The same through SEGMENT_PROFILE; and the right name works.
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", crate::support::OWNER)
+        .env("SEGMENT_PROFILE", "prdo")
+        .args(["list", "roles"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let out = env
+        .cmd()
+        .env("SEGMENT_TOKEN", crate::support::OWNER)
+        .args(["--profile", "prod", "list", "roles"])
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Workspace Owner"));
+}
