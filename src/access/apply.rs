@@ -136,8 +136,18 @@ pub(crate) async fn prepare(
             _ => principals[idx].members.push(i),
         }
     }
-    for work in &mut principals {
-        plan_one(client, action, &wants, &mut decided, work, groups).await;
+    // Each principal is read and planned on its own, with the client's bounded concurrency
+    // (a batch of a hundred principals is not a hundred round trips one after another).
+    // plan_one reports failures per want, never as an error, so the fan-out cannot fail.
+    let wants_ref = &wants;
+    let planned = client
+        .fan_out(principals.iter_mut(), |work| async move {
+            Ok::<_, Error>(plan_one(client, action, wants_ref, work, groups).await)
+        })
+        .await
+        .unwrap_or_default();
+    for (i, decision) in planned.into_iter().flatten() {
+        decided[i] = Some(decision);
     }
     Prepared {
         action,
@@ -168,14 +178,16 @@ fn group_of(w: &Want) -> Option<&GroupRef> {
     }
 }
 
+/// Reads one principal's current access and plans its changes against it; returns what it
+/// decided before applying (noops and failures), by index into `wants`.
 async fn plan_one(
     client: &Client,
     action: Action,
     wants: &[Want],
-    decided: &mut [Option<(Status, String)>],
     work: &mut PrincipalWork,
     groups: &[UserGroup],
-) {
+) -> Vec<(usize, (Status, String))> {
+    let mut decided = Vec::new();
     if !work.binds.is_empty() {
         match read_perms(client, &work.principal).await {
             Ok(current) => {
@@ -190,17 +202,29 @@ async fn plan_one(
                         continue;
                     };
                     if p.already.iter().any(|a| a.same(b)) {
-                        decided[i] = Some(match action {
-                            Action::Grant => (Status::Noop, "already held directly".to_string()),
-                            Action::Revoke => {
-                                not_held(client, &work.principal, b, &current, groups).await
-                            }
-                        });
+                        decided.push((
+                            i,
+                            match action {
+                                Action::Grant => {
+                                    (Status::Noop, "already held directly".to_string())
+                                }
+                                Action::Revoke => {
+                                    not_held(client, &work.principal, b, &current, groups).await
+                                }
+                            },
+                        ));
                     }
                 }
                 work.perm_plan = Some(p);
             }
-            Err(e) => fail_all(decided, &work.binds, &e.to_string()),
+            Err(e) => {
+                let message = e.to_string();
+                decided.extend(
+                    work.binds
+                        .iter()
+                        .map(|&i| (i, (Status::Failed, message.clone()))),
+                );
+            }
         }
     }
     for &i in &work.members {
@@ -210,16 +234,17 @@ async fn plan_one(
         match is_member(client, &work.principal, &g.id).await {
             Ok(member) => match (action, member) {
                 (Action::Grant, true) => {
-                    decided[i] = Some((Status::Noop, format!("already a member of {}", g.name)))
+                    decided.push((i, (Status::Noop, format!("already a member of {}", g.name))))
                 }
                 (Action::Revoke, false) => {
-                    decided[i] = Some((Status::Noop, format!("not a member of {}", g.name)))
+                    decided.push((i, (Status::Noop, format!("not a member of {}", g.name))))
                 }
                 _ => {}
             },
-            Err(e) => decided[i] = Some((Status::Failed, e.to_string())),
+            Err(e) => decided.push((i, (Status::Failed, e.to_string()))),
         }
     }
+    decided
 }
 
 fn fail_all(decided: &mut [Option<(Status, String)>], idx: &[usize], message: &str) {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::segment::models::{Role, User, UserGroup};
+use crate::segment::models::{MinimalUserGroup, Role, User, UserGroup};
 use crate::segment::{Client, Error};
 
 use super::directory::{Directory, Need, Progress};
@@ -215,8 +215,9 @@ impl Source {
     }
 
     /// The grants matching a query. Live, only what the question needs is read: one user's
-    /// access is their own permissions and their groups'; one group's is its permissions,
-    /// members and invites; anything else needs every user's permissions.
+    /// access is their own permissions and their groups' (found without reading the user list
+    /// when an id or email allows, see [`find_user`]); one group's is its permissions, members
+    /// and invites; anything else needs every user's permissions.
     pub(crate) async fn grants(
         &self,
         q: &GrantQuery,
@@ -229,17 +230,22 @@ impl Source {
                 if let Some(user) = &q.user {
                     let base = Need {
                         workspace: true,
-                        users: true,
                         groups: true,
                         resources: true,
                         roles,
                         ..Need::default()
                     };
-                    let mut dir = Directory::load(client, base, progress.clone()).await?;
-                    let id = resolve::user(&dir.users, user)?.id.clone();
                     progress.add_work(2);
-                    dir.narrow_to_user(client, &id).await?;
+                    let (mut dir, (full, their_groups)) = tokio::try_join!(
+                        async {
+                            Directory::load(client, base, progress.clone())
+                                .await
+                                .map_err(SourceError::from)
+                        },
+                        find_user(client, user),
+                    )?;
                     progress.done(2);
+                    dir.narrow_to(full, &their_groups);
                     dir
                 } else if let Some(group) = &q.group
                     && q.role.is_none()
@@ -269,6 +275,64 @@ impl Source {
         let filter = filter_for(&dir, q)?;
         Ok(Grants { dir, filter })
     }
+}
+
+/// Whether `input` could be a Segment id: one word of letters, digits, `-` or `_`. Segment's
+/// are 22 letters and digits; a name like `bob` passes too, and costs one request that
+/// answers 404 before the user list is read.
+fn may_be_an_id(input: &str) -> bool {
+    !input.is_empty()
+        && input.len() <= 64
+        && input
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// One user, by id, email or name, with permissions and groups, reading no more of the user
+/// list than the input needs:
+/// - something that may be an id is asked for directly (`GET /users/{id}` and its groups, two
+///   requests); a 404 (or a 400/422, an id Segment refuses to parse) means it was a name after
+///   all;
+/// - an email (it has an `@`) pages through the user list and stops at the page that holds
+///   it. Segment's list is not sorted by email, so that can be any page. Emails are unique in
+///   a workspace, so the first match is the only one; the page's other users are still
+///   checked, so a page that holds two matches is ambiguous as before;
+/// - a name needs the whole list, because several users may share it, which must be an error
+///   that names them, not a guess.
+///
+/// Not found at all, the whole list has been read, and the error suggests near matches.
+async fn find_user(
+    client: &Client,
+    input: &str,
+) -> Result<(User, Vec<MinimalUserGroup>), SourceError> {
+    use futures::TryStreamExt;
+    let trimmed = input.trim();
+    if may_be_an_id(trimmed) {
+        match tokio::try_join!(client.user(trimmed), client.user_groups(trimmed)) {
+            Ok(found) => return Ok(found),
+            Err(e) if matches!(e.status(), Some(400 | 404 | 422)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let users = if trimmed.contains('@') {
+        let needle = trimmed.to_lowercase();
+        let matches =
+            |u: &User| u.email.to_lowercase() == needle || u.name.to_lowercase() == needle;
+        let mut seen = Vec::new();
+        let mut pages = std::pin::pin!(client.user_pages());
+        while let Some(page) = pages.try_next().await? {
+            let found = page.iter().any(matches);
+            seen.extend(page);
+            if found {
+                break;
+            }
+        }
+        seen
+    } else {
+        client.users().await?
+    };
+    let id = resolve::user(&users, input)?.id.clone();
+    Ok(tokio::try_join!(client.user(&id), client.user_groups(&id))?)
 }
 
 /// The query's names resolved against a directory that holds what they name. Filtering a whole

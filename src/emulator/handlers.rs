@@ -278,9 +278,16 @@ pub(super) async fn api(AxState(shared): AxState<Arc<Shared>>, req: Request) -> 
         st.total_requests += 1;
         let key = route.as_ref().map_or("unknown", Route::template);
         *st.by_route.entry(key.to_string()).or_default() += 1;
+        st.first_request.get_or_insert_with(std::time::Instant::now);
     }
     let response = serve(&shared, route, req).await;
     count_status(&shared, response.status());
+    {
+        let mut st = lock(&shared.stats);
+        if let Some(first) = st.first_request {
+            st.span_ms = st.span_ms.max(first.elapsed().as_millis() as u64);
+        }
+    }
     response
 }
 

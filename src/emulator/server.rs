@@ -39,6 +39,11 @@ pub(super) struct Stats {
     pub rate_limited: u64,
     pub faults: BTreeMap<String, u64>,
     pub by_route: BTreeMap<String, u64>,
+    /// Milliseconds from the first Segment API request to the last answer: how long a client
+    /// spent on the network, without its own start-up and output.
+    pub span_ms: u64,
+    #[serde(skip)]
+    pub first_request: Option<std::time::Instant>,
 }
 
 pub(super) struct Shared {

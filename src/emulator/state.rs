@@ -410,7 +410,7 @@ impl State {
         UserGroup {
             id: g.id.clone(),
             name: g.name.clone(),
-            member_count: (g.members.len() + g.invites.len()) as f64,
+            member_count: (g.members.len() + g.invites.len()) as u64,
             permissions: Some(self.perms_out(&g.permissions)),
         }
     }

@@ -237,6 +237,11 @@ impl Client {
         self.list_all::<pages::Users>(&["users"], &[]).await
     }
 
+    /// The user list a page at a time, for a caller that stops once it has found someone.
+    pub(crate) fn user_pages(&self) -> impl Stream<Item = Result<Vec<User>>> + '_ {
+        self.pages::<pages::Users>(&["users"], &[])
+    }
+
     pub(crate) async fn invites(&self) -> Result<Vec<String>> {
         self.list_all::<pages::Invites>(&["invites"], &[]).await
     }
@@ -614,10 +619,21 @@ impl Client {
             let permit = inner.in_flight.acquire().await.map_err(|_| {
                 Error::Config("the client was shut down while a request waited".into())
             })?;
-            inner.general.acquire().await;
-            if bucket == Bucket::Write {
-                inner.writes.acquire().await;
+            // The tighter write window first: a request must not hold the general window's
+            // probe while it waits a minute for the write window.
+            let mut write_permit = match bucket {
+                Bucket::Write => Some(inner.writes.acquire().await),
+                Bucket::General => None,
+            };
+            let general_permit = inner.general.acquire().await;
+            if let Some(p) = write_permit.as_mut() {
+                p.sending();
             }
+            // The answer's rate-limit headers describe the window of the request's own bucket.
+            let (own_permit, other_permit) = match write_permit {
+                Some(w) => (w, Some(general_permit)),
+                None => (general_permit, None),
+            };
             let mut req = inner
                 .http
                 .request(method.clone(), url.clone())
@@ -643,6 +659,7 @@ impl Client {
                 Err(e) => Err(e),
             };
             drop(permit);
+            drop(other_permit);
 
             // Refused connections rarely heal within seconds (wrong URL, server down); give
             // them fewer attempts than failures of a server that did answer before.
@@ -650,28 +667,26 @@ impl Client {
             let transient = match outcome {
                 Ok((status, headers, bytes)) => {
                     tracing::debug!(method = %method, path = %shown_path, status = status.as_u16(), "response");
-                    if status.is_success() {
-                        if let Some(info) = WindowInfo::from_headers(&headers) {
-                            match bucket {
-                                Bucket::General => inner.general.observe(info),
-                                Bucket::Write => inner.writes.observe(info),
-                            }
-                        }
-                        return decode::<T>(&method, &shown_path, &bytes);
-                    }
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         limited += 1;
                         let wait = retry_wait_429(&headers, &bytes);
-                        match bucket {
-                            Bucket::General => inner.general.block_for(wait),
-                            Bucket::Write => inner.writes.block_for(wait),
-                        }
+                        own_permit.limited(wait);
                         if limited > inner.cfg.max_rate_limited {
                             return Err(api_error(&method, &shown_path, status, &bytes));
                         }
                         tracing::debug!(wait_ms = wait.as_millis() as u64, "rate limited; waiting");
                         attempt -= 1; // a 429 did nothing; it does not use up an attempt
                         continue;
+                    }
+                    // Every answer past the server's rate-limit check (a 404 or 422 too)
+                    // says how much of the window is left.
+                    match WindowInfo::from_headers(&headers) {
+                        Some(info) => own_permit.observed(info),
+                        None if status.is_success() => own_permit.unmetered(),
+                        None => drop(own_permit),
+                    }
+                    if status.is_success() {
+                        return decode::<T>(&method, &shown_path, &bytes);
                     }
                     if is_transient_status(status) && retry == Retry::Safe {
                         api_error(&method, &shown_path, status, &bytes)
@@ -680,6 +695,7 @@ impl Client {
                     }
                 }
                 Err(e) => {
+                    drop(own_permit);
                     if e.is_connect() {
                         attempts_allowed = attempts_allowed.min(3);
                     }

@@ -6,7 +6,21 @@
 //! The emulator serialises these same types, which keeps the two sides honest: if the client
 //! could not read what the emulator writes, both would be wrong against the OpenAPI document.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// A count sent as a JSON number: `3`, or `3.0` from a server that writes floats.
+fn whole_count<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(u) = n.as_u64() {
+        return Ok(u);
+    }
+    match n.as_f64() {
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= 9_007_199_254_740_992.0 => Ok(f as u64),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected a whole, non-negative count, got {n}"
+        ))),
+    }
+}
 
 /// The kinds of resource a permission can point at (`PermissionResourceV1.type`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,8 +162,11 @@ pub(crate) struct MinimalUser {
 pub(crate) struct UserGroup {
     pub id: String,
     pub name: String,
-    /// A JSON `number` in Segment's schema.
-    pub member_count: f64,
+    /// Typed `number` in Segment's schema, but a count: its examples and every typed client
+    /// (the Go connector decodes it into an int64) have an integer. Read leniently, written as
+    /// an integer.
+    #[serde(deserialize_with = "whole_count")]
+    pub member_count: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<Permission>>,
 }
@@ -301,3 +318,32 @@ pub(crate) struct InvitePermission {
 pub(crate) const MEDIA_TYPE_V1: &str = "application/vnd.segment.v1+json";
 /// The Accept header `GET /spaces` answers to.
 pub(crate) const MEDIA_TYPE_V1_ALPHA: &str = "application/vnd.segment.v1alpha+json";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn member_count_is_a_whole_number_both_ways() {
+        let read = |count: &str| {
+            serde_json::from_str::<UserGroup>(&format!(
+                r#"{{"id":"g","name":"G","memberCount":{count}}}"#
+            ))
+            .map(|g| g.member_count)
+        };
+        assert_eq!(read("3").unwrap(), 3);
+        assert_eq!(read("3.0").unwrap(), 3, "a server that writes floats");
+        assert!(read("2.5").is_err());
+        assert!(read("-1").is_err());
+        let g = UserGroup {
+            id: "g".into(),
+            name: "G".into(),
+            member_count: 3,
+            permissions: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&g).unwrap(),
+            r#"{"id":"g","name":"G","memberCount":3}"#
+        );
+    }
+}

@@ -92,7 +92,7 @@ mod tests {
             UserGroup {
                 id: "g1".into(),
                 name: "Analysts".into(),
-                member_count: 2.0,
+                member_count: 2,
                 permissions: Some(vec![perm(
                     "Warehouse Admin",
                     vec![res(ResourceType::Warehouse, "wh1", None)],
@@ -102,7 +102,7 @@ mod tests {
             UserGroup {
                 id: "g2".into(),
                 name: "Unlisted".into(),
-                member_count: 0.0,
+                member_count: 0,
                 permissions: None,
             },
         ];

@@ -169,7 +169,7 @@ fn load(conn: &Connection) -> Result<Snapshot, Bad> {
             groups.push(UserGroup {
                 id,
                 name,
-                member_count,
+                member_count: member_count.max(0.0).round() as u64,
                 permissions: if listed {
                     Some(p.unwrap_or_default())
                 } else {

@@ -149,7 +149,8 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
             st.execute(params![
                 g.id,
                 g.name,
-                g.member_count,
+                // A REAL column since schema version 1; whole numbers round-trip exactly.
+                g.member_count as f64,
                 g.permissions.is_some(),
                 i as i64
             ])?;

@@ -23,6 +23,7 @@ mod like;
 mod list;
 mod messages;
 mod policy;
+mod reads;
 mod reliability;
 mod review;
 mod secrets;

@@ -55,7 +55,7 @@ fn group(id: &str, name: &str, perms: Vec<Permission>) -> UserGroup {
     UserGroup {
         id: id.into(),
         name: name.into(),
-        member_count: 0.0,
+        member_count: 0,
         permissions: Some(perms),
     }
 }
