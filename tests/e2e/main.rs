@@ -14,6 +14,7 @@ mod batch;
 mod browse;
 mod concurrency;
 mod ecosystem;
+mod emulator_audit;
 mod emulator_faults;
 mod emulator_limits;
 mod emulator_pagination;
