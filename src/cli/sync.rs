@@ -6,7 +6,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::access::{Directory, Need, Source};
-use crate::snapshot::{self, Meta};
+use crate::snapshot::{self, Meta, ReadInfo};
 
 use super::{CliError, Context, ExitCode, VERSION};
 
@@ -86,6 +86,7 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         taken_at_unix,
         duration_ms: started.elapsed().as_millis() as u64,
         api_url: source.api_url().to_string(),
+        read: ReadInfo::full(taken_at_unix),
     };
     let out = args.out.clone();
     let counts = tokio::task::spawn_blocking(move || snapshot::write(&out, &dir, &meta))
