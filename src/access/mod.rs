@@ -7,6 +7,7 @@ pub(crate) mod batch;
 pub(crate) mod change;
 pub(crate) mod copy;
 pub(crate) mod directory;
+pub(crate) mod events;
 pub(crate) mod grants;
 pub(crate) mod journal;
 pub(crate) mod plan;

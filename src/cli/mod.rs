@@ -15,6 +15,7 @@ pub(crate) mod error;
 pub(crate) mod grant;
 pub(crate) mod invite;
 pub(crate) mod list;
+pub(crate) mod list_events;
 pub(crate) mod man;
 mod progress;
 mod prompt;

@@ -353,6 +353,11 @@ impl Client {
             .await
     }
 
+    /// [`Client::audit_events`] with the query moved in, for futures that outlive a borrow.
+    pub(crate) async fn audit_events_owned(&self, q: AuditQuery) -> Result<Vec<AuditEvent>> {
+        self.audit_events(&q).await
+    }
+
     // ---- writes ------------------------------------------------------------------------------
 
     /// Adds permissions (additive; what already holds is kept).

@@ -19,6 +19,7 @@ mod emulator_faults;
 mod emulator_limits;
 mod emulator_pagination;
 mod emulator_state;
+mod events;
 mod faults;
 mod like;
 mod list;
