@@ -5,12 +5,13 @@
 pub(crate) mod diff;
 pub(crate) mod events;
 pub(crate) mod read;
+pub(crate) mod refresh;
 pub(crate) mod schema;
 pub(crate) mod write;
 
 pub(crate) use read::read;
 pub use schema::SCHEMA_VERSION;
-pub(crate) use write::{Meta, ReadInfo, ReadKind, write};
+pub(crate) use write::{Meta, ReadKind, write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -34,6 +35,7 @@ pub enum SnapshotError {
 mod tests {
     use std::collections::HashMap;
 
+    use super::write::ReadInfo;
     use super::*;
     use crate::access::directory::{Directory, Resources};
     use crate::access::grants;

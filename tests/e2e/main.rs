@@ -26,6 +26,7 @@ mod list;
 mod messages;
 mod policy;
 mod reads;
+mod refresh;
 mod reliability;
 mod review;
 mod secrets;
