@@ -53,6 +53,10 @@ pub(crate) enum SettingsError {
     )]
     Format { profile: String, value: String },
     #[error(
+        "profile {profile:?} sets cache_max_age = {value:?}; write an age like \"24h\", \"90m\" or \"2d\""
+    )]
+    CacheMaxAge { profile: String, value: String },
+    #[error(
         "no Segment API token for profile {profile:?}: run `segment-access auth login{flag}`, set SEGMENT_TOKEN, or pipe one to --token-stdin (or try --demo for a sample workspace)",
         flag = profile_flag(profile)
     )]
@@ -65,6 +69,25 @@ pub(crate) enum SettingsError {
         "cannot read the token of profile {profile:?} from the keyring: {source}; set SEGMENT_TOKEN or pipe the token to --token-stdin instead"
     )]
     Keyring { profile: String, source: StoreError },
+}
+
+/// A cache whose last full read is older than this is read in full again.
+pub(crate) const DEFAULT_CACHE_MAX_AGE_SECS: u64 = 24 * 3600;
+
+/// `90s`, `30m`, `24h`, `2d`, `1w` in seconds.
+pub(crate) fn parse_age_secs(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(per)
 }
 
 /// ` --profile NAME`, or nothing for the default profile: for commands we suggest.
@@ -88,6 +111,10 @@ pub(crate) struct Settings {
     pub api_url: String,
     /// The profile's default output format, if it sets one.
     pub format: Option<Format>,
+    /// The profile answers read-only questions from its cache (`cached = true`).
+    pub cached: bool,
+    /// How old the cache's last full read may be (`cache_max_age`, default 24 h), in seconds.
+    pub cache_max_age_secs: u64,
     /// What people should know about the config (unknown keys).
     pub warnings: Vec<String>,
 }
@@ -122,6 +149,14 @@ impl Settings {
                     },
                 )?),
             };
+        let cached = p.cached.unwrap_or(false);
+        let cache_max_age_secs = match &p.cache_max_age {
+            None => DEFAULT_CACHE_MAX_AGE_SECS,
+            Some(raw) => parse_age_secs(raw).ok_or_else(|| SettingsError::CacheMaxAge {
+                profile: profile.clone(),
+                value: raw.clone(),
+            })?,
+        };
         // --region outranks the profile's region but not its api_url (a proxy, the emulator).
         let mut with_flags = p;
         if flags.region.is_some() {
@@ -138,6 +173,8 @@ impl Settings {
             profile,
             api_url,
             format,
+            cached,
+            cache_max_age_secs,
             warnings: Vec::new(),
         })
     }

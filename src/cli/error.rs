@@ -247,7 +247,9 @@ impl From<SettingsError> for CliError {
     fn from(e: SettingsError) -> CliError {
         match e {
             SettingsError::Config(c) => c.into(),
-            SettingsError::Format { .. } => CliError::usage(e.to_string()),
+            SettingsError::Format { .. } | SettingsError::CacheMaxAge { .. } => {
+                CliError::usage(e.to_string())
+            }
             SettingsError::NoToken { .. }
             | SettingsError::EmptyStdin
             | SettingsError::Keyring { .. } => CliError::auth(e.to_string()),

@@ -127,7 +127,11 @@ pub struct GrantsArgs {
 }
 
 pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    let source = ctx.source(args.snapshot.as_deref()).await?;
+    // History is read from the audit trail itself, never from a snapshot or the cache.
+    let source = match (&args.what, &args.snapshot) {
+        (ListWhat::Events(_), None) => crate::access::Source::live(ctx.client().await?),
+        _ => ctx.source(args.snapshot.as_deref()).await?,
+    };
     let n = match args.what {
         ListWhat::Workspace => {
             let info = source.workspace().await?;

@@ -156,6 +156,16 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub demo: bool,
 
+    /// Answer read-only questions (list, browse, diff, check) from the profile's cache,
+    /// refreshed from the audit trail first: seconds instead of minutes on a large workspace
+    /// (docs/snapshots.md). The profile setting `cached = true` makes it the default.
+    #[arg(long, global = true, conflicts_with = "live")]
+    pub cached: bool,
+
+    /// Read everything from Segment, even where the profile sets `cached = true`.
+    #[arg(long, global = true)]
+    pub live: bool,
+
     /// Requests in flight at once.
     #[arg(long, global = true, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,

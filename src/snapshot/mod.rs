@@ -272,6 +272,7 @@ mod tests {
             requests: 12,
             events: Some(3),
             since: Some("2027-01-15T07:59:00Z".into()),
+            changes_since_full: 7,
             full_read_reason: None,
         };
         write(&path, &tricky(), &m).unwrap();
@@ -281,7 +282,8 @@ mod tests {
         conn.execute_batch(
             "UPDATE meta SET value = '1' WHERE key = 'schema_version';
              DELETE FROM meta WHERE key IN ('read', 'last_full_read_at', 'server_taken_at',
-               'requests', 'refresh_events', 'refresh_since', 'full_read_reason');",
+               'requests', 'refresh_events', 'refresh_since', 'full_read_reason',
+               'changes_since_full_read');",
         )
         .unwrap();
         drop(conn);

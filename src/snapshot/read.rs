@@ -67,6 +67,7 @@ impl Snapshot {
             requests: number("requests").unwrap_or_default(),
             events: number("refresh_events"),
             since: self.meta_str("refresh_since").map(str::to_string),
+            changes_since_full: number("changes_since_full_read").unwrap_or_default(),
             full_read_reason: self.meta_str("full_read_reason").map(str::to_string),
         }
     }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use crate::access::directory::{Directory, Need, Progress, load_members};
 use crate::segment::client::AuditQuery;
 use crate::segment::models::{MinimalUser, User};
-use crate::segment::time::{format_rfc3339, now_millis};
+use crate::segment::time::{format_rfc3339, now_millis, parse_rfc3339};
 use crate::segment::{Client, Error};
 
 use super::events::{Touch, touch};
@@ -61,14 +61,16 @@ pub(crate) async fn read(
     let mut reason = None;
     if let Some(old) = old {
         match refresh(client, old, progress.clone()).await? {
-            Ok((dir, events, since_ms)) => {
+            Ok((dir, events, changes, since_ms)) => {
+                let before = old.read_info();
                 let info = ReadInfo {
                     kind: ReadKind::Refresh,
-                    last_full_read_unix: old.read_info().last_full_read_unix,
+                    last_full_read_unix: before.last_full_read_unix,
                     server_taken_at_ms: Some(mark(client, started_ms)),
                     requests: client.requests_sent() - sent,
                     events: Some(events),
                     since: Some(format_rfc3339(since_ms)),
+                    changes_since_full: before.changes_since_full + changes,
                     full_read_reason: None,
                 };
                 return Ok((dir, info));
@@ -92,12 +94,13 @@ fn mark(client: &Client, local_ms: i64) -> i64 {
 /// Why a refresh cannot be trusted; the caller reads everything instead.
 type Why = String;
 
-/// The refreshed directory, the events read and the time they were read from; or why not.
+/// The refreshed directory, the events read, those of them after the old snapshot's mark (the
+/// rest is the overlap), and the time they were read from; or why not.
 async fn refresh(
     client: &Client,
     old: &Snapshot,
     progress: Arc<dyn Progress>,
-) -> Result<Result<(Directory, u64, i64), Why>, Error> {
+) -> Result<Result<(Directory, u64, u64, i64), Why>, Error> {
     let base = client.base_url().as_str().trim_end_matches('/').to_string();
     let old_url = old.api_url();
     if !old_url.is_empty() && old_url.trim_end_matches('/') != base {
@@ -341,7 +344,11 @@ async fn refresh(
     }
     dir.members = read_members.users;
     dir.group_invites = read_members.invites;
-    Ok(Ok((dir, events.len() as u64, since_ms)))
+    let changes = events
+        .iter()
+        .filter(|e| parse_rfc3339(&e.timestamp).is_none_or(|t| t >= old_mark))
+        .count() as u64;
+    Ok(Ok((dir, events.len() as u64, changes, since_ms)))
 }
 
 /// What the events since the snapshot touched.

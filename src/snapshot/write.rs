@@ -57,6 +57,9 @@ pub(crate) struct ReadInfo {
     /// A refresh: the audit events it read, and the time it read them from.
     pub events: Option<u64>,
     pub since: Option<String>,
+    /// Audit events after the last full read's mark, counted over every refresh since: how
+    /// many changes the snapshot has taken in without a full read.
+    pub changes_since_full: u64,
     /// A full read where a refresh was asked for: why.
     pub full_read_reason: Option<String>,
 }
@@ -71,6 +74,7 @@ impl ReadInfo {
             requests: 0,
             events: None,
             since: None,
+            changes_since_full: 0,
             full_read_reason: None,
         }
     }
@@ -271,7 +275,7 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
         }
     }
     let r = &meta.read;
-    let meta_rows: [(&str, String); 14] = [
+    let meta_rows: [(&str, String); 15] = [
         ("schema_version", SCHEMA_VERSION.to_string()),
         ("tool_version", meta.tool_version.clone()),
         ("taken_at", rfc3339(meta.taken_at_unix)),
@@ -302,6 +306,7 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
             r.events.map(|n| n.to_string()).unwrap_or_default(),
         ),
         ("refresh_since", r.since.clone().unwrap_or_default()),
+        ("changes_since_full_read", r.changes_since_full.to_string()),
         (
             "full_read_reason",
             r.full_read_reason.clone().unwrap_or_default(),

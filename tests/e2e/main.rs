@@ -12,6 +12,7 @@ mod auth_keyring;
 mod auth_profiles;
 mod batch;
 mod browse;
+mod cache;
 mod concurrency;
 mod ecosystem;
 mod emulator_audit;
