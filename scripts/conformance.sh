@@ -64,10 +64,10 @@ if [[ -z "$URL" ]]; then
 fi
 echo "conformance: emulator at $URL, schema $OPENAPI" >&2
 
-# The IAM Users, IAM Groups, IAM Roles, Workspaces and Audit Trail operations, plus the
+# The IAM Users, IAM Groups, IAM Roles, Workspaces and Audit Trail operations, the labels, plus the
 # resource lists the tool reads. (Filters of different kinds are ANDed by schemathesis, so the
 # operations are listed by id.)
-OPERATIONS='^(listUsers|getUser|listUserGroupsFromUser|addPermissionsToUser|replacePermissionsForUser|deleteUsers|listInvites|createInvites|deleteInvites|listUserGroups|createUserGroup|getUserGroup|updateUserGroup|deleteUserGroup|listUsersFromUserGroup|listInvitesFromUserGroup|addUsersToUserGroup|removeUsersFromUserGroup|replaceUsersInUserGroup|addPermissionsToUserGroup|replacePermissionsForUserGroup|listRoles|getWorkspace|listAuditEvents|listSources|listWarehouses|listFunctions|listLabels)$'
+OPERATIONS='^(listUsers|getUser|listUserGroupsFromUser|addPermissionsToUser|replacePermissionsForUser|deleteUsers|listInvites|createInvites|deleteInvites|listUserGroups|createUserGroup|getUserGroup|updateUserGroup|deleteUserGroup|listUsersFromUserGroup|listInvitesFromUserGroup|addUsersToUserGroup|removeUsersFromUserGroup|replaceUsersInUserGroup|addPermissionsToUserGroup|replacePermissionsForUserGroup|listRoles|getWorkspace|listAuditEvents|listSources|listWarehouses|listFunctions|listLabels|createLabel|deleteLabel)$'
 
 # CPython 3.11.7 (this machine's) can crash inside Hypothesis while it describes a lambda
 # ("AST constructor recursion depth mismatch", CPython gh-106905, fixed in 3.11.8): the AST

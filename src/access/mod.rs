@@ -4,9 +4,11 @@
 pub(crate) mod accounts;
 pub(crate) mod apply;
 pub(crate) mod batch;
+pub(crate) mod cache;
 pub(crate) mod change;
 pub(crate) mod copy;
 pub(crate) mod directory;
+pub(crate) mod events;
 pub(crate) mod grants;
 pub(crate) mod journal;
 pub(crate) mod plan;

@@ -5,14 +5,17 @@
 
 use std::sync::Arc;
 
-use crate::segment::models::{Label, MinimalUserGroup, Role, User, UserGroup};
+use crate::segment::client::AuditQuery;
+use crate::segment::models::{AuditEvent, Label, MinimalUserGroup, Role, User, UserGroup};
 use crate::segment::{Client, Error};
 
 use super::directory::{Directory, Need, Progress};
+use super::events::{self, EventQuery, EventRecord};
 use super::grants::{self, GrantFilter};
 use super::record::{GrantRecord, Principal};
 use super::resolve::{self, ResolveError};
 use super::views::{self, InviteRow, ResourceRow, WorkspaceInfo};
+use super::wants;
 
 /// Where answers come from.
 pub(crate) enum Source {
@@ -34,6 +37,10 @@ pub(crate) enum SourceError {
     /// The loaded directory lacks what the question needs.
     #[error("{0}")]
     Missing(String),
+    /// `GET /audit-events` refused: no Business tier (404, or 403), or a token that may not
+    /// read it (403).
+    #[error("the audit trail is unavailable: {0}")]
+    AuditTrail(Error),
 }
 
 /// The filters of `list grants`, as typed.
@@ -283,6 +290,122 @@ impl Source {
         };
         let filter = filter_for(&dir, q)?;
         Ok(Grants { dir, filter })
+    }
+}
+
+impl Source {
+    /// History: the audit events matching `q`, newest first, with names resolved from the
+    /// workspace's lists (users, invites, groups; and resources when one is asked about).
+    pub(crate) async fn events(
+        &self,
+        q: &EventQuery,
+        progress: Arc<dyn Progress>,
+    ) -> Result<Vec<EventRecord>, SourceError> {
+        let client = match self {
+            Source::Live { client, .. } => client,
+            Source::Loaded { .. } => {
+                return Err(SourceError::Missing(
+                    "a snapshot does not hold the audit trail; run list events without --snapshot"
+                        .into(),
+                ));
+            }
+        };
+        let need = Need {
+            users: true,
+            invites: true,
+            groups: true,
+            workspace: q.resource.is_some(),
+            resources: q.resource.is_some(),
+            ..Need::default()
+        };
+        let dir = Directory::load(client, need, progress).await?;
+        let base = AuditQuery {
+            start_time: q.since.map(crate::segment::time::format_rfc3339),
+            end_time: q.until.map(crate::segment::time::format_rfc3339),
+            ..AuditQuery::default()
+        };
+        let with_id = |id: &str| AuditQuery {
+            resource_id: Some(id.to_string()),
+            ..base.clone()
+        };
+        // The resource ids to ask Segment for; none means the whole trail in the window.
+        let mut ids: Vec<String> = Vec::new();
+        if let Some(p) = &q.principal {
+            match wants::principal(&dir, p) {
+                Ok(Principal::User { id, email, .. }) => {
+                    // Invited by email before joining: the invite's events are theirs too.
+                    ids.push(id);
+                    ids.push(email);
+                }
+                Ok(Principal::Group { id, .. }) => ids.push(id),
+                Ok(Principal::Invite { email }) => ids.push(email),
+                // A principal the workspace no longer lists (a removed user, a deleted group)
+                // is still in the trail: matched by the id or name the events recorded.
+                Err(e @ ResolveError::NotFound { .. }) => {
+                    let raw = p.trim();
+                    let raw = raw
+                        .strip_prefix("group:")
+                        .or_else(|| raw.strip_prefix("invite:"))
+                        .unwrap_or(raw);
+                    let events = client.audit_events(&base).await.map_err(audit_error)?;
+                    let hits: Vec<AuditEvent> = events
+                        .into_iter()
+                        .filter(|e| {
+                            e.resource_id.eq_ignore_ascii_case(raw)
+                                || e.resource_name.eq_ignore_ascii_case(raw)
+                        })
+                        .collect();
+                    if hits.is_empty() {
+                        return Err(e.into());
+                    }
+                    return Ok(finish(&dir, hits, q));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if let Some(r) = &q.resource {
+            let r = resolve::resource(&dir, r)?;
+            if !ids.is_empty() {
+                // Both asked: only events about both, which one event never is unless they
+                // name the same thing.
+                ids.retain(|i| *i == r.id);
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+            } else {
+                ids.push(r.id);
+            }
+        }
+        let events: Vec<AuditEvent> = if ids.is_empty() {
+            client.audit_events(&base).await.map_err(audit_error)?
+        } else {
+            let reads = ids.iter().map(|id| client.audit_events_owned(with_id(id)));
+            futures::future::try_join_all(reads)
+                .await
+                .map_err(audit_error)?
+                .into_iter()
+                .flatten()
+                .collect()
+        };
+        Ok(finish(&dir, events, q))
+    }
+}
+
+fn finish(dir: &Directory, events: Vec<AuditEvent>, q: &EventQuery) -> Vec<EventRecord> {
+    let rows = events
+        .into_iter()
+        .map(|e| events::record(dir, e))
+        .filter(|r| q.actor.as_deref().is_none_or(|a| events::by_actor(r, a)))
+        .filter(|r| events::of_type(r, &q.types))
+        .collect();
+    events::newest_first(rows)
+}
+
+/// A refusal of `GET /audit-events` is about the trail, not about access management: said so.
+fn audit_error(e: Error) -> SourceError {
+    match e.status() {
+        Some(403 | 404) => SourceError::AuditTrail(e),
+        _ => SourceError::Api(e),
     }
 }
 

@@ -52,6 +52,13 @@ pub(crate) struct Profile {
     /// The email `review` records as the reviewer when --reviewer is not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reviewer: Option<String>,
+    /// Answer read-only questions from the profile's cache (as `--cached` does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cached: Option<bool>,
+    /// How old the cache's last full read may be before a full read is forced (`24h`, `90m`,
+    /// `2d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_max_age: Option<String>,
 }
 
 impl Profile {
@@ -110,11 +117,13 @@ pub(crate) fn config_path() -> Result<PathBuf, ConfigError> {
 }
 
 const TOP_KEYS: [&str; 2] = ["default_profile", "profiles"];
-const PROFILE_KEYS: [&str; 7] = [
+const PROFILE_KEYS: [&str; 9] = [
     "region",
     "api_url",
     "format",
     "reviewer",
+    "cached",
+    "cache_max_age",
     "workspace_name",
     "workspace_slug",
     "workspace_id",

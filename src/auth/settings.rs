@@ -65,6 +65,10 @@ pub(crate) enum SettingsError {
         known: Vec<String>,
         near: Vec<String>,
     },
+    #[error(
+        "profile {profile:?} sets cache_max_age = {value:?}; write an age like \"24h\", \"90m\" or \"2d\""
+    )]
+    CacheMaxAge { profile: String, value: String },
     #[error("--token-stdin: standard input held no token")]
     EmptyStdin,
     #[error("cannot read the token from stdin: {0}")]
@@ -101,6 +105,25 @@ fn unknown_profile(profile: &str, known: &[String], near: &[String]) -> String {
     )
 }
 
+/// A cache whose last full read is older than this is read in full again.
+pub(crate) const DEFAULT_CACHE_MAX_AGE_SECS: u64 = 24 * 3600;
+
+/// `90s`, `30m`, `24h`, `2d`, `1w` in seconds.
+pub(crate) fn parse_age_secs(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: u64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let per = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        'w' => 7 * 86_400,
+        _ => return None,
+    };
+    n.checked_mul(per)
+}
+
 /// ` --profile NAME`, or nothing for the default profile: for commands we suggest.
 pub(crate) fn profile_flag(profile: &str) -> String {
     if profile == DEFAULT_PROFILE {
@@ -122,6 +145,10 @@ pub(crate) struct Settings {
     pub api_url: String,
     /// The profile's default output format, if it sets one.
     pub format: Option<Format>,
+    /// The profile answers read-only questions from its cache (`cached = true`).
+    pub cached: bool,
+    /// How old the cache's last full read may be (`cache_max_age`, default 24 h), in seconds.
+    pub cache_max_age_secs: u64,
     /// What people should know about the config (unknown keys).
     pub warnings: Vec<String>,
 }
@@ -156,6 +183,14 @@ impl Settings {
                     },
                 )?),
             };
+        let cached = p.cached.unwrap_or(false);
+        let cache_max_age_secs = match &p.cache_max_age {
+            None => DEFAULT_CACHE_MAX_AGE_SECS,
+            Some(raw) => parse_age_secs(raw).ok_or_else(|| SettingsError::CacheMaxAge {
+                profile: profile.clone(),
+                value: raw.clone(),
+            })?,
+        };
         // --region outranks the profile's region but not its api_url (a proxy, the emulator).
         let mut with_flags = p;
         if flags.region.is_some() {
@@ -172,6 +207,8 @@ impl Settings {
             profile,
             api_url,
             format,
+            cached,
+            cache_max_age_secs,
             warnings: Vec::new(),
         })
     }

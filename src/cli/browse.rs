@@ -158,12 +158,18 @@ pub(crate) async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode
 
 /// The whole workspace, read once per session (and on refresh), with a progress bar.
 async fn load(ctx: &mut Context, client: &Client) -> Result<Directory, CliError> {
-    let dir = Directory::load(
-        client,
-        Need::everything(),
-        ctx.progress("Reading workspace"),
-    )
-    .await?;
+    // Changes are planned from a live read of the principal (apply::prepare), so a cached
+    // view is safe to act from.
+    let dir = if ctx.use_cache() {
+        ctx.cached_directory("Refreshing the cache").await?.0
+    } else {
+        Directory::load(
+            client,
+            Need::everything(),
+            ctx.progress("Reading workspace"),
+        )
+        .await?
+    };
     if let Some(why) = &dir.resources.spaces_unavailable {
         ctx.note(&format!("note: spaces not listed: {why}"));
     }

@@ -119,6 +119,46 @@ impl Context {
         Ok(client)
     }
 
+    /// Whether read-only answers come from the profile's cache: `--cached`, or the profile's
+    /// `cached = true` unless `--live`; never for the demo workspace, which is new every run.
+    pub(crate) fn use_cache(&self) -> bool {
+        !self.global.demo && !self.global.live && (self.global.cached || self.settings.cached)
+    }
+
+    /// The workspace from the profile's cache, refreshed first; says on stderr how old it is
+    /// and how it was refreshed.
+    pub(crate) async fn cached_directory(
+        &mut self,
+        what: &str,
+    ) -> Result<(crate::access::Directory, String), CliError> {
+        use crate::access::cache;
+        let client = self.client().await?;
+        self.settings.checked_config()?;
+        let dir = cache::default_dir().ok_or_else(|| {
+            CliError::failure(format!(
+                "no cache directory on this system; set {} or use --live",
+                cache::CACHE_DIR_ENV
+            ))
+        })?;
+        let file = cache::path(&dir, &self.settings.profile);
+        let progress = self.progress(what);
+        let cached = cache::load(
+            &client,
+            &file,
+            &self.settings.profile,
+            self.settings.cache_max_age_secs,
+            super::VERSION,
+            progress,
+        )
+        .await
+        .map_err(|e| match e {
+            cache::CacheError::Api(a) => CliError::from(a),
+            other => CliError::failure(other.to_string()),
+        })?;
+        self.note(&cached.note);
+        Ok((cached.dir, cached.api_url))
+    }
+
     /// Where read-only answers come from: a snapshot file when one is named, else Segment.
     pub(crate) async fn source(&mut self, snapshot: Option<&Path>) -> Result<Source, CliError> {
         match snapshot {
@@ -126,6 +166,10 @@ impl Context {
                 let snap = crate::snapshot::read(path)?;
                 let api_url = snap.api_url();
                 Ok(Source::loaded(snap.dir, api_url))
+            }
+            None if self.use_cache() => {
+                let (dir, api_url) = self.cached_directory("Refreshing the cache").await?;
+                Ok(Source::loaded(dir, api_url))
             }
             None => Ok(Source::live(self.client().await?)),
         }

@@ -29,6 +29,10 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
         "directory of the change journal (default below)",
     ),
     (
+        "SEGMENT_ACCESS_CACHE_DIR",
+        "directory of the per-profile caches of --cached (default: the platform cache directory)",
+    ),
+    (
         "SEGMENT_ACCESS_REVIEWER",
         "reviewer email recorded with review decisions (--reviewer)",
     ),

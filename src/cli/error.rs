@@ -156,8 +156,31 @@ impl From<crate::access::SourceError> for CliError {
             crate::access::SourceError::Api(a) => a.into(),
             crate::access::SourceError::Resolve(r) => r.into(),
             crate::access::SourceError::Missing(m) => CliError::failure(m),
+            crate::access::SourceError::AuditTrail(a) => audit_trail(a),
         }
     }
+}
+
+/// `GET /audit-events` refused. 404 is a workspace without the Business tier (exit 1); 403 is
+/// a token that may not read the trail, or the tier again, and exits as an auth problem (4)
+/// like every 403.
+pub(crate) fn audit_trail(e: ApiError) -> CliError {
+    let converted = match &e {
+        ApiError::Api {
+            status: 403,
+            message,
+            ..
+        } => CliError::auth(format!(
+            "the token may not read the audit trail (403: {message}); it needs the Workspace Owner access level, on a workspace with Segment's Business tier"
+        )),
+        ApiError::Api {
+            status, message, ..
+        } => CliError::failure(format!(
+            "the audit trail is unavailable ({status}: {message}); Segment keeps it only for workspaces on the Business tier (without it, `sync --out` twice and `diff` show what changed)"
+        )),
+        _ => return CliError::from(e),
+    };
+    converted.with_source(e)
 }
 
 impl From<ResolveError> for CliError {
@@ -226,9 +249,9 @@ impl From<SettingsError> for CliError {
     fn from(e: SettingsError) -> CliError {
         match e {
             SettingsError::Config(c) => c.into(),
-            SettingsError::Format { .. } | SettingsError::UnknownProfile { .. } => {
-                CliError::usage(e.to_string())
-            }
+            SettingsError::Format { .. }
+            | SettingsError::UnknownProfile { .. }
+            | SettingsError::CacheMaxAge { .. } => CliError::usage(e.to_string()),
             SettingsError::NoToken { .. }
             | SettingsError::EmptyStdin
             | SettingsError::Keyring { .. } => CliError::auth(e.to_string()),

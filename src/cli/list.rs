@@ -94,6 +94,12 @@ pub enum ListWhat {
     /// `grant`/`revoke --from-file` will take back.
     #[command(after_help = GRANTS_HELP)]
     Grants(GrantsArgs),
+    /// History: who changed access, what, and when (Segment's audit trail).
+    ///
+    /// Each event with its time, type, actor and the principal or resource it is about, the
+    /// names resolved from the workspace where it still has them (docs/event-record.md).
+    #[command(after_help = super::list_events::EVENTS_HELP)]
+    Events(super::list_events::EventsArgs),
 }
 
 const GRANTS_HELP: &str = "\
@@ -131,7 +137,11 @@ pub struct GrantsArgs {
 }
 
 pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
-    let source = ctx.source(args.snapshot.as_deref()).await?;
+    // History is read from the audit trail itself, never from a snapshot or the cache.
+    let source = match (&args.what, &args.snapshot) {
+        (ListWhat::Events(_), None) => crate::access::Source::live(ctx.client().await?),
+        _ => ctx.source(args.snapshot.as_deref()).await?,
+    };
     let n = match args.what {
         ListWhat::Workspace => {
             let info = source.workspace().await?;
@@ -184,6 +194,7 @@ pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, C
             }
             ctx.print_list(answer.iter())?
         }
+        ListWhat::Events(e) => super::list_events::run(e, &source, ctx).await?,
     };
     if n == 0 && ctx.renderer.is_table() {
         ctx.note("nothing to list");

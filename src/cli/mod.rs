@@ -15,6 +15,7 @@ pub(crate) mod error;
 pub(crate) mod grant;
 pub(crate) mod invite;
 pub(crate) mod list;
+pub(crate) mod list_events;
 pub(crate) mod man;
 mod progress;
 mod prompt;
@@ -165,6 +166,16 @@ pub struct GlobalArgs {
     /// Run against a built-in emulator with a sample workspace (no token needed).
     #[arg(long, global = true)]
     pub demo: bool,
+
+    /// Answer read-only questions (list, browse, diff, check) from the profile's cache,
+    /// refreshed from the audit trail first: seconds instead of minutes on a large workspace
+    /// (docs/snapshots.md). The profile setting `cached = true` makes it the default.
+    #[arg(long, global = true, conflicts_with = "live")]
+    pub cached: bool,
+
+    /// Read everything from Segment, even where the profile sets `cached = true`.
+    #[arg(long, global = true)]
+    pub live: bool,
 
     /// Requests in flight at once.
     #[arg(long, global = true, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -1,4 +1,5 @@
-//! `segment-access sync --out FILE.db`: a complete snapshot of the workspace's access.
+//! `segment-access sync --out FILE.db`: a complete snapshot of the workspace's access, read in
+//! full or refreshed from an earlier one through the audit trail.
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -6,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::access::{Directory, Need, Source};
-use crate::snapshot::{self, Meta};
+use crate::snapshot::{self, Meta, ReadKind};
 
 use super::{CliError, Context, ExitCode, VERSION};
 
@@ -16,8 +17,16 @@ every permission) and writes it, with the grant records it implies, to an SQLite
 is written next to FILE under a temporary name and renamed into place only when complete, so an
 interrupted sync leaves the previous snapshot untouched. Schema: docs/snapshots.md.
 
+With --update, or --since OLD.db, the snapshot is refreshed instead: the cheap lists (users,
+invites, groups, roles, resources, labels) are read again, and of the rest only what Segment's
+audit trail says changed since the snapshot was taken; the result equals a full read. When a
+refresh cannot be sure (no audit trail, a snapshot older than the trail's 90 days, an event it
+does not know, lists that changed without an event), it reads everything and says why.
+
 Examples:
   segment-access sync --out access-$(date +%F).db
+  segment-access sync --update access.db
+  segment-access sync --since access-2026-01-31.db --out access-2026-02-01.db
   segment-access list grants --snapshot access-2026-01-31.db --user ann@example.com
   segment-access diff access-2026-01-31.db live
   sqlite3 access.db 'SELECT principal_email, role_name FROM grants WHERE via_group_id IS NULL'";
@@ -26,8 +35,19 @@ Examples:
 #[command(after_help = SYNC_HELP)]
 pub struct SyncArgs {
     /// The snapshot file to write (replaced atomically if it exists).
-    #[arg(long, value_name = "FILE.db")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "FILE.db", required_unless_present = "update")]
+    pub out: Option<PathBuf>,
+    /// Refresh a snapshot in place from the audit trail: FILE.db, or the --out file.
+    #[arg(long, value_name = "FILE.db", num_args = 0..=1, conflicts_with = "since")]
+    pub update: Option<Option<PathBuf>>,
+    /// Refresh from this earlier snapshot into --out (OLD.db is left as it is).
+    #[arg(long, value_name = "OLD.db", requires = "out")]
+    pub since: Option<PathBuf>,
+}
+
+/// Where `sync` writes, once the flags are sorted out.
+struct Resolved {
+    out: PathBuf,
 }
 
 /// Everything a snapshot holds, from `source`.
@@ -46,6 +66,40 @@ pub(crate) async fn load_all(ctx: &mut Context, source: &Source) -> Result<Direc
 }
 
 pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
+    let out = match (&args.out, &args.update) {
+        (Some(out), None | Some(None)) => out.clone(),
+        (None, Some(Some(file))) => file.clone(),
+        (Some(out), Some(Some(file))) if out == file => out.clone(),
+        (Some(_), Some(Some(_))) => {
+            return Err(CliError::usage(
+                "--update FILE.db refreshes FILE.db in place; to write elsewhere use --since OLD.db --out NEW.db",
+            ));
+        }
+        (None, _) => {
+            return Err(CliError::usage(
+                "sync needs --out FILE.db or --update FILE.db",
+            ));
+        }
+    };
+    // The snapshot to refresh from: named, or the target itself with --update (a missing
+    // file is simply read in full).
+    let old_path = match (&args.since, &args.update) {
+        (Some(old), _) => Some(old.clone()),
+        (None, Some(_)) if out.exists() => Some(out.clone()),
+        (None, Some(_)) => {
+            ctx.note(&format!(
+                "note: {} does not exist yet; reading everything",
+                out.display()
+            ));
+            None
+        }
+        (None, None) => None,
+    };
+    let old = match &old_path {
+        Some(p) => Some(snapshot::read(p)?),
+        None => None,
+    };
+    let args = Resolved { out };
     // Checked before minutes of reading, not after.
     let parent = args
         .out
@@ -69,11 +123,15 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         .unwrap_or_default();
     let started = Instant::now();
     let read = async {
-        let source = ctx.source(None).await?;
-        let dir = load_all(ctx, &source).await?;
-        Ok::<_, CliError>((source, dir))
+        let client = ctx.client().await?;
+        let (dir, info) =
+            snapshot::refresh::read(&client, old.as_ref(), ctx.progress("Reading access")).await?;
+        if let Some(why) = &dir.resources.spaces_unavailable {
+            ctx.note(&format!("note: spaces not listed: {why}"));
+        }
+        Ok::<_, CliError>((Source::live(client), dir, info))
     };
-    let (source, dir) = match read.await {
+    let (source, dir, info) = match read.await {
         Ok(r) => r,
         Err(e) => {
             // The probe file of the check above.
@@ -86,11 +144,22 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         taken_at_unix,
         duration_ms: started.elapsed().as_millis() as u64,
         api_url: source.api_url().to_string(),
+        read: info.clone(),
     };
     let out = args.out.clone();
     let counts = tokio::task::spawn_blocking(move || snapshot::write(&out, &dir, &meta))
         .await
         .map_err(|e| CliError::failure(format!("snapshot writer stopped: {e}")))??;
+    match (&info.kind, &info.full_read_reason) {
+        (ReadKind::Refresh, _) => ctx.note(&format!(
+            "refreshed from {} audit events since {}: {} requests",
+            info.events.unwrap_or_default(),
+            info.since.as_deref().unwrap_or("?"),
+            info.requests
+        )),
+        (ReadKind::Full, Some(why)) => ctx.note(&format!("note: read everything: {why}")),
+        (ReadKind::Full, None) => {}
+    }
     ctx.note(&format!(
         "wrote {}: {} users, {} invites, {} groups, {} grants",
         args.out.display(),

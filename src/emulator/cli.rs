@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use super::{
-    AccessLevel, DEFAULT_MEMBER_TOKEN, DEFAULT_OWNER_TOKEN, EmulatorConfig, EmulatorError,
-    FaultKind, FaultScope, Faults, Latency, RateLimits, Seed, TokenSpec,
+    AccessLevel, AuditTrail, DEFAULT_MEMBER_TOKEN, DEFAULT_OWNER_TOKEN, EmulatorConfig,
+    EmulatorError, FaultKind, FaultScope, Faults, Latency, RateLimits, Seed, TokenSpec,
 };
 
 /// A token given as `owner:VALUE` or `member:VALUE`.
@@ -99,6 +99,10 @@ pub struct EmulatorArgs {
     /// Seed of the fault, jitter and run-time id RNGs.
     #[arg(long, default_value_t = 0)]
     pub rng_seed: u64,
+    /// A workspace without the audit trail (not on the Business tier): `GET /audit-events`
+    /// answers 404.
+    #[arg(long)]
+    pub no_audit_trail: bool,
 }
 
 fn parse_scope(s: &str) -> Result<FaultScope, String> {
@@ -135,6 +139,10 @@ impl EmulatorArgs {
                 scope: self.fault_scope,
             },
             rng_seed: self.rng_seed,
+            audit: AuditTrail {
+                enabled: !self.no_audit_trail,
+                ..AuditTrail::default()
+            },
             ..EmulatorConfig::default()
         };
         if !self.tokens.is_empty() {

@@ -11,12 +11,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::audit::{self, Actor};
 use super::faults::FaultEngine;
 use super::seed::{self, SeedFile};
 use super::server::{Knobs, Shared, Stats, lock};
 use super::state::{self, ApiError, State};
-
-const ACTOR: &str = "emulator control";
 
 fn err(e: ApiError) -> Response {
     (e.status, Json(e.envelope())).into_response()
@@ -112,8 +111,23 @@ pub(super) async fn post_state(AxState(shared): AxState<Arc<Shared>>, body: Byte
     };
     let rng_seed = lock(&shared.knobs).rng_seed;
     match seed::from_file_contents(file, rng_seed) {
-        Ok(new_state) => {
+        Ok(mut new_state) => {
             let mut st = lock(&shared.state);
+            // The trail goes on: it records that everything was replaced, which no client
+            // that read the workspace before can work out from the changes alone.
+            new_state.audit = std::mem::take(&mut st.audit);
+            new_state.audit_recording = st.audit_recording;
+            let (id, name) = (
+                new_state.workspace.id.clone(),
+                new_state.workspace.name.clone(),
+            );
+            new_state.record(
+                &Actor::control(),
+                audit::STATE_REPLACED,
+                audit::WORKSPACE,
+                &id,
+                &name,
+            );
             *st = new_state;
             Json(dump(&st)).into_response()
         }
@@ -169,9 +183,16 @@ pub(super) async fn patch_config(AxState(shared): AxState<Arc<Shared>>, body: By
             "faults.rate must be between 0 and 1",
         ));
     }
+    if !matches!(updated.audit.unavailable_status, 403 | 404) {
+        return err(ApiError::validation(
+            "audit.unavailableStatus",
+            "audit.unavailableStatus must be 403 or 404",
+        ));
+    }
     if new_seed {
         *lock(&shared.engine) = FaultEngine::new(updated.rng_seed);
     }
+    lock(&shared.state).audit_recording = updated.audit.record;
     if new_limits {
         lock(&shared.limiter).reset();
     }
@@ -195,7 +216,7 @@ pub(super) async fn put_user_permissions(
             .user_idx(&user_id)
             .ok_or_else(|| ApiError::not_found(format!("User {user_id} not found")))?;
         let perms = perms_from(&body)?;
-        st.replace_user_permissions(ACTOR, i, perms)
+        st.replace_user_permissions(&Actor::control(), i, perms)
     })();
     match result {
         Ok(p) => (
@@ -218,7 +239,7 @@ pub(super) async fn put_group_permissions(
             .group_idx(&group_id)
             .ok_or_else(|| ApiError::not_found(format!("User group {group_id} not found")))?;
         let perms = perms_from(&body)?;
-        st.replace_group_permissions(ACTOR, i, perms)
+        st.replace_group_permissions(&Actor::control(), i, perms)
     })();
     match result {
         Ok(p) => Json(json!({"data": {"permissions": st.perms_out(&p)}})).into_response(),
@@ -235,10 +256,19 @@ pub(super) async fn delete_resource(
 ) -> Response {
     let mut st = lock(&shared.state);
     let removed = match kind.as_str() {
-        "source" => remove(&mut st.sources, |r| r.id == id),
-        "warehouse" => remove(&mut st.warehouses, |r| r.id == id),
-        "function" => remove(&mut st.functions, |r| r.id == id),
-        "space" => remove(&mut st.spaces, |r| r.id == id),
+        "source" => remove(&mut st.sources, |r| r.id == id).map(|r| ("Source Deleted", r.name)),
+        "warehouse" => {
+            remove(&mut st.warehouses, |r| r.id == id).map(|r| ("Warehouse Deleted", r.name))
+        }
+        "function" => remove(&mut st.functions, |r| r.id == id).map(|r| {
+            let t = if r.resource_type.contains("DESTINATION") {
+                "Destination Function Deleted"
+            } else {
+                "Source Function Deleted"
+            };
+            (t, r.name)
+        }),
+        "space" => remove(&mut st.spaces, |r| r.id == id).map(|r| ("Space Deleted", r.name)),
         _ => {
             return err(ApiError::validation(
                 "type",
@@ -246,17 +276,71 @@ pub(super) async fn delete_resource(
             ));
         }
     };
-    if removed {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        err(ApiError::not_found(format!("No {kind} {id}")))
+    match removed {
+        Some((event_type, name)) => {
+            st.record(&Actor::control(), event_type, &kind, &id, &name);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => err(ApiError::not_found(format!("No {kind} {id}"))),
     }
 }
 
-fn remove<T>(v: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> bool {
-    let before = v.len();
-    v.retain(|r| !matches(r));
-    v.len() != before
+fn remove<T>(v: &mut Vec<T>, matches: impl Fn(&T) -> bool) -> Option<T> {
+    let i = v.iter().position(matches)?;
+    Some(v.remove(i))
+}
+
+/// `GET /_emulator/audit-events`: the whole trail as recorded, oldest first, including what
+/// is older than `GET /audit-events` serves.
+pub(super) async fn get_audit_events(AxState(shared): AxState<Arc<Shared>>) -> Response {
+    let st = lock(&shared.state);
+    let events: Vec<&crate::segment::models::AuditEvent> =
+        st.audit.iter().map(|a| &a.event).collect();
+    Json(json!({ "events": events })).into_response()
+}
+
+/// `POST /_emulator/audit-events`: puts an event into the trail as if Segment had recorded it
+/// (a kind of change the emulator does not make, or one in the past), in time order.
+pub(super) async fn post_audit_event(
+    AxState(shared): AxState<Arc<Shared>>,
+    body: Bytes,
+) -> Response {
+    let ev: audit::Injected = match serde_json::from_slice(&body) {
+        Ok(e) => e,
+        Err(e) => return err(ApiError::validation("body", format!("not an event: {e}"))),
+    };
+    let millis = match ev.timestamp.as_deref() {
+        None => super::time::now_millis(),
+        Some(ts) => match super::time::parse_rfc3339(ts) {
+            Some(m) => m,
+            None => {
+                return err(ApiError::validation(
+                    "timestamp",
+                    "timestamp must be an RFC 3339 date-time",
+                ));
+            }
+        },
+    };
+    let actor = match ev.actor {
+        Some(id) => Actor {
+            id,
+            email: ev.actor_email,
+        },
+        None => Actor::control(),
+    };
+    let mut st = lock(&shared.state);
+    let name = ev.resource_name.unwrap_or_else(|| ev.resource_id.clone());
+    st.record_at(
+        millis,
+        &actor,
+        &ev.event_type,
+        &ev.resource_type,
+        &ev.resource_id,
+        &name,
+    );
+    let at = st.audit.iter().rposition(|a| a.millis == millis);
+    let event = at.map(|i| st.audit[i].event.clone());
+    Json(json!({ "event": event })).into_response()
 }
 
 pub(super) async fn put_group_users(
@@ -270,7 +354,7 @@ pub(super) async fn put_group_users(
             .group_idx(&group_id)
             .ok_or_else(|| ApiError::not_found(format!("User group {group_id} not found")))?;
         let emails = state::parse_emails_body(&parse_body(&body)?)?;
-        st.replace_group_members(ACTOR, i, &emails)?;
+        st.replace_group_members(&Actor::control(), i, &emails)?;
         Ok::<_, ApiError>(st.group_out(&st.groups[i]))
     })();
     match result {
@@ -344,7 +428,7 @@ pub(super) fn after_user_get(shared: &Shared, user_id: &str) {
         let mut st = lock(&shared.state);
         let parsed = state::parse_permissions_body(&json!({ "permissions": h.add_permissions }));
         if let (Ok(perms), Some(i)) = (parsed, st.user_idx(&h.user_id)) {
-            let _ = st.add_user_permissions(ACTOR, i, perms);
+            let _ = st.add_user_permissions(&Actor::control(), i, perms);
         }
     }
 }

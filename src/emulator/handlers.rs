@@ -11,17 +11,16 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::audit::{self, Actor, AuditTrail};
 use super::limits::Decision;
 use super::pagination;
 use super::query::Query;
 use super::server::{ConnKill, Shared, lock};
 use super::state::{self, ApiError, State};
-use super::time;
 use super::{AccessLevel, FaultKind};
 use crate::segment::models::{MEDIA_TYPE_V1, MEDIA_TYPE_V1_ALPHA};
 
 const MAX_BODY: usize = 1 << 20;
-const ACTOR: &str = "Public API token";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
@@ -53,6 +52,8 @@ enum Route {
     ListFunctions,
     ListSpaces,
     ListLabels,
+    CreateLabel,
+    DeleteLabel(String, String),
     AuditEvents,
 }
 
@@ -88,6 +89,8 @@ impl Route {
             ListFunctions => "GET /functions",
             ListSpaces => "GET /spaces",
             ListLabels => "GET /labels",
+            CreateLabel => "POST /labels",
+            DeleteLabel(..) => "DELETE /labels/{key}/{value}",
             AuditEvents => "GET /audit-events",
         }
     }
@@ -116,6 +119,8 @@ impl Route {
                 | CreateInvites
                 | DeleteInvites
                 | DeleteUsers
+                | CreateLabel
+                | DeleteLabel(..)
         )
     }
 }
@@ -177,6 +182,8 @@ fn classify(method: &Method, path: &str) -> Option<Route> {
         ("GET", ["functions"]) => ListFunctions,
         ("GET", ["spaces"]) => ListSpaces,
         ("GET", ["labels"]) => ListLabels,
+        ("POST", ["labels"]) => CreateLabel,
+        ("DELETE", ["labels", _, _]) => DeleteLabel(id(1), id(2)),
         ("GET", ["audit-events"]) => AuditEvents,
         _ => return None,
     })
@@ -347,6 +354,7 @@ async fn serve(shared: &Arc<Shared>, route: Option<Route>, req: Request) -> Resp
             .position(|s| s.token == t)
             .map(|i| (i, shared.tokens[i].level))
     });
+    let actor = bearer(&headers).map(Actor::token);
     let Some((token_index, level)) = level_and_index else {
         return simple_error(
             StatusCode::UNAUTHORIZED,
@@ -430,7 +438,8 @@ async fn serve(shared: &Arc<Shared>, route: Option<Route>, req: Request) -> Resp
     } else {
         Value::Null
     };
-    let result = dispatch(shared, route, &query, &body);
+    let actor = actor.unwrap_or_else(Actor::control);
+    let result = dispatch(shared, route, &query, &body, &actor, &knobs.audit);
     let resp = match result {
         Ok(data) => data_response(data, media_type),
         Err(e) => error_response(&e),
@@ -494,7 +503,14 @@ fn permissions_answer(st: &State, perms: &[state::Perm]) -> Value {
     json!({ "permissions": to_value(st.perms_out(perms)) })
 }
 
-fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Value, ApiError> {
+fn dispatch(
+    shared: &Shared,
+    route: Route,
+    q: &Query,
+    body: &Value,
+    actor: &Actor,
+    trail: &AuditTrail,
+) -> Result<Value, ApiError> {
     use Route::*;
     let mut guard = lock(&shared.state);
     let st: &mut State = &mut guard;
@@ -516,13 +532,13 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
         AddUserPerms(id) => {
             let i = user_index(st, &id)?;
             let perms = state::parse_permissions_body(body)?;
-            let added = st.add_user_permissions(ACTOR, i, perms)?;
+            let added = st.add_user_permissions(actor, i, perms)?;
             Ok(permissions_answer(st, &added))
         }
         ReplaceUserPerms(id) => {
             let i = user_index(st, &id)?;
             let perms = state::parse_permissions_body(body)?;
-            let now = st.replace_user_permissions(ACTOR, i, perms)?;
+            let now = st.replace_user_permissions(actor, i, perms)?;
             Ok(permissions_answer(st, &now))
         }
         DeleteUsers => {
@@ -530,7 +546,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
             if ids.is_empty() {
                 return Err(ApiError::validation("userIds", "userIds is required"));
             }
-            st.delete_users(ACTOR, &ids)?;
+            st.delete_users(actor, &ids)?;
             Ok(json!({ "status": "SUCCESS" }))
         }
         ListInvites => {
@@ -539,7 +555,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
         }
         CreateInvites => {
             let invites = state::parse_invites_body(body, &st.workspace.id)?;
-            let emails = st.create_invites(ACTOR, invites)?;
+            let emails = st.create_invites(actor, invites)?;
             Ok(json!({ "emails": emails }))
         }
         DeleteInvites => {
@@ -547,7 +563,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
             if emails.is_empty() {
                 return Err(ApiError::validation("emails", "emails is required"));
             }
-            st.delete_invites(ACTOR, &emails)?;
+            st.delete_invites(actor, &emails)?;
             Ok(json!({ "status": "SUCCESS" }))
         }
         ListGroups => {
@@ -560,7 +576,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
                 .and_then(Value::as_str)
                 .ok_or_else(|| ApiError::validation("name", "name is required"))?
                 .to_string();
-            let i = st.create_group(ACTOR, &name)?;
+            let i = st.create_group(actor, &name)?;
             Ok(json!({ "userGroup": to_value(st.group_out(&st.groups[i])) }))
         }
         GetGroup(id) => {
@@ -574,14 +590,14 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
             }
             match body.get("name") {
                 None => {}
-                Some(Value::String(n)) => st.rename_group(ACTOR, i, n)?,
+                Some(Value::String(n)) => st.rename_group(actor, i, n)?,
                 Some(_) => return Err(ApiError::validation("name", "name must be a string")),
             }
             Ok(json!({ "userGroup": to_value(st.group_out(&st.groups[i])) }))
         }
         DeleteGroup(id) => {
             let i = group_index(st, &id)?;
-            st.delete_group(ACTOR, i);
+            st.delete_group(actor, i);
             Ok(json!({ "status": "SUCCESS" }))
         }
         GroupUsers(id) => {
@@ -602,7 +618,7 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
         AddGroupUsers(id) => {
             let i = group_index(st, &id)?;
             let emails = state::parse_emails_body(body)?;
-            st.add_group_members(ACTOR, i, &emails)?;
+            st.add_group_members(actor, i, &emails)?;
             Ok(json!({ "userGroup": to_value(st.group_out(&st.groups[i])) }))
         }
         RemoveGroupUsers(id) => {
@@ -611,25 +627,25 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
             if emails.is_empty() {
                 return Err(ApiError::validation("emails", "emails is required"));
             }
-            st.remove_group_members(ACTOR, i, &emails)?;
+            st.remove_group_members(actor, i, &emails)?;
             Ok(json!({ "status": "SUCCESS" }))
         }
         ReplaceGroupUsers(id) => {
             let i = group_index(st, &id)?;
             let emails = state::parse_emails_body(body)?;
-            st.replace_group_members(ACTOR, i, &emails)?;
+            st.replace_group_members(actor, i, &emails)?;
             Ok(json!({ "userGroup": to_value(st.group_out(&st.groups[i])) }))
         }
         AddGroupPerms(id) => {
             let i = group_index(st, &id)?;
             let perms = state::parse_permissions_body(body)?;
-            let added = st.add_group_permissions(ACTOR, i, perms)?;
+            let added = st.add_group_permissions(actor, i, perms)?;
             Ok(permissions_answer(st, &added))
         }
         ReplaceGroupPerms(id) => {
             let i = group_index(st, &id)?;
             let perms = state::parse_permissions_body(body)?;
-            let now = st.replace_group_permissions(ACTOR, i, perms)?;
+            let now = st.replace_group_permissions(actor, i, perms)?;
             Ok(permissions_answer(st, &now))
         }
         ListRoles => {
@@ -686,34 +702,67 @@ fn dispatch(shared: &Shared, route: Route, q: &Query, body: &Value) -> Result<Va
             Ok(json!({ "spaces": page, "pagination": to_value(p) }))
         }
         ListLabels => Ok(json!({ "labels": to_value(&st.labels) })),
-        AuditEvents => audit_events(st, q),
+        CreateLabel => {
+            let label = body
+                .get("label")
+                .ok_or_else(|| ApiError::validation("label", "label is required"))?;
+            let field = |k: &str| -> Result<String, ApiError> {
+                match label.get(k) {
+                    Some(Value::String(s)) => Ok(s.clone()),
+                    Some(_) => Err(ApiError::validation(
+                        format!("label.{k}"),
+                        format!("label.{k} must be a string"),
+                    )),
+                    None => Err(ApiError::validation(
+                        format!("label.{k}"),
+                        format!("label.{k} is required"),
+                    )),
+                }
+            };
+            let description = match label.get("description") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => {
+                    return Err(ApiError::validation(
+                        "label.description",
+                        "label.description must be a string",
+                    ));
+                }
+            };
+            let l = crate::segment::models::Label {
+                key: field("key")?,
+                value: field("value")?,
+                description,
+            };
+            let l = st.create_label(actor, l)?;
+            Ok(json!({ "label": to_value(l) }))
+        }
+        DeleteLabel(key, value) => {
+            st.delete_label(actor, &key, &value)?;
+            Ok(json!({ "status": "SUCCESS" }))
+        }
+        AuditEvents => {
+            if !trail.enabled {
+                return Err(trail_unavailable(trail.unavailable_status));
+            }
+            audit::list(st, q)
+        }
     }
 }
 
-fn audit_events(st: &State, q: &Query) -> Result<Value, ApiError> {
-    let bound = |key: &str| -> Result<Option<i64>, ApiError> {
-        match q.get(key) {
-            None | Some("") => Ok(None),
-            Some(v) => time::parse_rfc3339(v).map(Some).ok_or_else(|| {
-                ApiError::validation(key, format!("{key} must be an RFC 3339 date-time"))
-            }),
+/// What a workspace without the audit trail (not on the Business tier) answers.
+fn trail_unavailable(status: u16) -> ApiError {
+    if status == 403 {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            kind: "Forbidden",
+            message: "The audit trail is not available on this workspace's plan".into(),
+            field: None,
+            data: None,
         }
-    };
-    let start = bound("startTime")?;
-    let end = bound("endTime")?;
-    let rid = q.get("resourceId").filter(|s| !s.is_empty());
-    let rtype = q.get("resourceType").filter(|s| !s.is_empty());
-    let events: Vec<Value> = st
-        .audit
-        .iter()
-        .rev()
-        .filter(|a| start.is_none_or(|s| a.millis >= s))
-        .filter(|a| end.is_none_or(|e| a.millis <= e))
-        .filter(|a| rid.is_none_or(|r| a.event.resource_id == r))
-        .filter(|a| rtype.is_none_or(|t| a.event.resource_type.eq_ignore_ascii_case(t)))
-        .map(|a| to_value(&a.event))
-        .collect();
-    paged(q, "audit-events", "events", &events)
+    } else {
+        ApiError::not_found("The audit trail is not available on this workspace's plan")
+    }
 }
 
 fn logo(slug: &str) -> Value {

@@ -6,6 +6,7 @@
 //! against Segment's OpenAPI document, never against what our own client happens to expect.
 //! See `docs/emulator.md` for the knobs, control endpoints and seed file format.
 
+mod audit;
 pub mod cli;
 mod control;
 mod faults;
@@ -24,6 +25,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use audit::AuditTrail;
 pub use server::{BlockingEmulator, RunningEmulator, spawn_blocking, start};
 
 /// The token the emulator accepts as a Workspace Owner unless configured otherwise.
@@ -42,6 +44,8 @@ pub struct EmulatorConfig {
     /// Seeds the RNG behind fault injection, latency jitter and ids of objects created at run
     /// time, so a run can be replayed exactly.
     pub rng_seed: u64,
+    /// Whether the audit trail is served (a Business-tier workspace) and recorded.
+    pub audit: AuditTrail,
 }
 
 impl Default for EmulatorConfig {
@@ -62,6 +66,7 @@ impl Default for EmulatorConfig {
             latency: Latency::default(),
             faults: Faults::default(),
             rng_seed: 0,
+            audit: AuditTrail::default(),
         }
     }
 }

@@ -41,6 +41,19 @@ pub(super) fn decode(list: &str, cursor: &str) -> Option<usize> {
     off.parse().ok()
 }
 
+/// The list a cursor was minted for, when it was minted here.
+pub(super) fn list_of(cursor: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim_end_matches('=').as_bytes())
+        .ok()?;
+    let raw = String::from_utf8(bytes).ok()?;
+    let (body, sum) = raw.rsplit_once(':')?;
+    if format!("{:08x}", checksum(body)) != sum {
+        return None;
+    }
+    Some(body.rsplit_once(':')?.0.to_string())
+}
+
 /// One page of `items` and the pagination object Segment answers with.
 pub(super) fn page<T: Clone>(
     list: &str,

@@ -175,10 +175,21 @@ fn bad(msg: impl Into<String>) -> EmulatorError {
 
 /// Builds the initial state for a seed.
 pub(super) fn build(seed: &Seed, rng_seed: u64) -> Result<State, EmulatorError> {
+    // Built-in seeds come with a history in the audit trail, as a real workspace would.
+    let with_history = |st: Result<State, EmulatorError>, n: usize, seed: u64| {
+        st.map(|mut st| {
+            super::audit::seed_history(&mut st, n, seed);
+            st
+        })
+    };
     match seed {
-        Seed::Small => load(small(), 0x5EED_0001, rng_seed),
-        Seed::Large => load(large(2_000), 0x5EED_0002, rng_seed),
-        Seed::Users(n) => load(large(*n), 0x5EED_0003 ^ (*n as u64), rng_seed),
+        Seed::Small => with_history(load(small(), 0x5EED_0001, rng_seed), 24, 1),
+        Seed::Large => with_history(load(large(2_000), 0x5EED_0002, rng_seed), 800, 2),
+        Seed::Users(n) => with_history(
+            load(large(*n), 0x5EED_0003 ^ (*n as u64), rng_seed),
+            (*n / 3).clamp(10, 5_000),
+            3,
+        ),
         Seed::File(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;

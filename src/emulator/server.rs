@@ -18,7 +18,7 @@ use tower_service::Service;
 use super::faults::FaultEngine;
 use super::limits::Limiter;
 use super::state::State;
-use super::{EmulatorConfig, EmulatorError, Faults, Latency, RateLimits, TokenSpec};
+use super::{AuditTrail, EmulatorConfig, EmulatorError, Faults, Latency, RateLimits, TokenSpec};
 use super::{control, handlers, seed};
 
 /// Knobs that can change while the emulator runs (`PATCH /_emulator/config`).
@@ -29,6 +29,8 @@ pub(super) struct Knobs {
     pub latency: Latency,
     pub faults: Faults,
     pub rng_seed: u64,
+    #[serde(default)]
+    pub audit: AuditTrail,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -98,6 +100,10 @@ fn router(shared: Arc<Shared>) -> Router {
             delete(control::delete_resource),
         )
         .route(
+            "/_emulator/audit-events",
+            get(control::get_audit_events).post(control::post_audit_event),
+        )
+        .route(
             "/_emulator/hooks",
             get(control::get_hooks).post(control::post_hook),
         )
@@ -160,7 +166,8 @@ pub async fn start(
             "at least one token is required".into(),
         ));
     }
-    let state = seed::build(&config.seed, config.rng_seed)?;
+    let mut state = seed::build(&config.seed, config.rng_seed)?;
+    state.audit_recording = config.audit.record;
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
         knobs: Mutex::new(Knobs {
@@ -168,6 +175,7 @@ pub async fn start(
             latency: config.latency,
             faults: config.faults.clone(),
             rng_seed: config.rng_seed,
+            audit: config.audit,
         }),
         tokens: config.tokens.clone(),
         limiter: Mutex::new(Limiter::default()),

@@ -8,6 +8,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde_json::{Value, json};
 
+use super::audit::{self, Actor};
 use super::ids;
 use super::time;
 use crate::segment::models::{
@@ -159,6 +160,8 @@ pub(super) struct State {
     pub labels: Vec<Label>,
     /// Oldest first; served newest first.
     pub audit: Vec<AuditRec>,
+    /// Whether accepted changes are recorded (the `audit.record` knob).
+    pub audit_recording: bool,
     /// Ids of objects created at run time.
     rng: StdRng,
 }
@@ -206,6 +209,7 @@ impl State {
             spaces: Vec::new(),
             labels: Vec::new(),
             audit: Vec::new(),
+            audit_recording: true,
             rng: StdRng::seed_from_u64(rng_seed ^ 0xA11CE),
         }
     }
@@ -426,32 +430,84 @@ impl State {
             .collect()
     }
 
+    /// Records one event, now, unless recording is off.
     pub(super) fn record(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         event_type: &str,
         resource_type: &str,
         resource_id: &str,
         resource_name: &str,
     ) {
+        if !self.audit_recording {
+            return;
+        }
         let mut millis = time::now_millis();
         // Keep the trail strictly ordered even when two changes land in the same millisecond.
         if let Some(last) = self.audit.last() {
             millis = millis.max(last.millis + 1);
         }
+        self.record_at(
+            millis,
+            actor,
+            event_type,
+            resource_type,
+            resource_id,
+            resource_name,
+        );
+    }
+
+    /// Records one event at a given time (seeded history, injected events), in time order.
+    pub(super) fn record_at(
+        &mut self,
+        millis: i64,
+        actor: &Actor,
+        event_type: &str,
+        resource_type: &str,
+        resource_id: &str,
+        resource_name: &str,
+    ) {
         let id = self.new_id();
-        self.audit.push(AuditRec {
+        self.record_as(
+            id,
+            millis,
+            actor,
+            event_type,
+            resource_type,
+            resource_id,
+            resource_name,
+        );
+    }
+
+    /// [`State::record_at`] with the event's id chosen by the caller (seeded history, which
+    /// must not use up the run-time id sequence).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn record_as(
+        &mut self,
+        id: String,
+        millis: i64,
+        actor: &Actor,
+        event_type: &str,
+        resource_type: &str,
+        resource_id: &str,
+        resource_name: &str,
+    ) {
+        let id = format!("events/{id}");
+        let rec = AuditRec {
             millis,
             event: AuditEvent {
                 id,
                 timestamp: time::format_rfc3339(millis),
                 event_type: event_type.to_string(),
-                actor: actor.to_string(),
+                actor: actor.id.clone(),
+                actor_email: actor.email.clone(),
                 resource_id: resource_id.to_string(),
                 resource_type: resource_type.to_string(),
                 resource_name: resource_name.to_string(),
             },
-        });
+        };
+        let at = self.audit.partition_point(|a| a.millis <= millis);
+        self.audit.insert(at, rec);
     }
 
     // ---- mutations -------------------------------------------------------------------------
@@ -459,7 +515,7 @@ impl State {
     /// Additive: merges into the user's permission for the same role. Returns what was added.
     pub(super) fn add_user_permissions(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         user_idx: usize,
         perms: Vec<Perm>,
     ) -> Result<Vec<Perm>, ApiError> {
@@ -467,13 +523,13 @@ impl State {
         let u = &mut self.users[user_idx];
         merge_perms(&mut u.permissions, perms.clone());
         let (id, email) = (u.id.clone(), u.email.clone());
-        self.record(actor, "User Permissions Added", "User", &id, &email);
+        self.record(actor, audit::USER_POLICY_UPDATED, audit::USER, &id, &email);
         Ok(perms)
     }
 
     pub(super) fn replace_user_permissions(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         user_idx: usize,
         perms: Vec<Perm>,
     ) -> Result<Vec<Perm>, ApiError> {
@@ -481,13 +537,13 @@ impl State {
         let u = &mut self.users[user_idx];
         u.permissions = perms.clone();
         let (id, email) = (u.id.clone(), u.email.clone());
-        self.record(actor, "User Permissions Replaced", "User", &id, &email);
+        self.record(actor, audit::USER_POLICY_UPDATED, audit::USER, &id, &email);
         Ok(perms)
     }
 
     pub(super) fn add_group_permissions(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         group_idx: usize,
         perms: Vec<Perm>,
     ) -> Result<Vec<Perm>, ApiError> {
@@ -495,19 +551,13 @@ impl State {
         let g = &mut self.groups[group_idx];
         merge_perms(&mut g.permissions, perms.clone());
         let (id, name) = (g.id.clone(), g.name.clone());
-        self.record(
-            actor,
-            "User Group Permissions Added",
-            "User Group",
-            &id,
-            &name,
-        );
+        self.record(actor, audit::GROUP_POLICY_UPDATED, audit::GROUP, &id, &name);
         Ok(perms)
     }
 
     pub(super) fn replace_group_permissions(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         group_idx: usize,
         perms: Vec<Perm>,
     ) -> Result<Vec<Perm>, ApiError> {
@@ -515,17 +565,11 @@ impl State {
         let g = &mut self.groups[group_idx];
         g.permissions = perms.clone();
         let (id, name) = (g.id.clone(), g.name.clone());
-        self.record(
-            actor,
-            "User Group Permissions Replaced",
-            "User Group",
-            &id,
-            &name,
-        );
+        self.record(actor, audit::GROUP_POLICY_UPDATED, audit::GROUP, &id, &name);
         Ok(perms)
     }
 
-    pub(super) fn create_group(&mut self, actor: &str, name: &str) -> Result<usize, ApiError> {
+    pub(super) fn create_group(&mut self, actor: &Actor, name: &str) -> Result<usize, ApiError> {
         let name = name.trim();
         if name.is_empty() {
             return Err(ApiError::validation("name", "name must not be empty"));
@@ -548,13 +592,13 @@ impl State {
             invites: Vec::new(),
             permissions: Vec::new(),
         });
-        self.record(actor, "User Group Created", "User Group", &id, name);
+        self.record(actor, audit::GROUP_CREATED, audit::GROUP, &id, name);
         Ok(self.groups.len() - 1)
     }
 
     pub(super) fn rename_group(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         idx: usize,
         name: &str,
     ) -> Result<(), ApiError> {
@@ -575,22 +619,22 @@ impl State {
         }
         self.groups[idx].name = name.to_string();
         let id = self.groups[idx].id.clone();
-        self.record(actor, "User Group Updated", "User Group", &id, name);
+        self.record(actor, audit::GROUP_UPDATED, audit::GROUP, &id, name);
         Ok(())
     }
 
-    pub(super) fn delete_group(&mut self, actor: &str, idx: usize) {
+    pub(super) fn delete_group(&mut self, actor: &Actor, idx: usize) {
         let g = self.groups.remove(idx);
-        self.record(actor, "User Group Deleted", "User Group", &g.id, &g.name);
+        self.record(actor, audit::GROUP_DELETED, audit::GROUP, &g.id, &g.name);
     }
 
-    fn ensure_invite(&mut self, actor: &str, email: &str) {
+    fn ensure_invite(&mut self, actor: &Actor, email: &str) {
         if self.invite_idx(email).is_none() {
             self.invites.push(InviteRec {
                 email: email.to_string(),
                 permissions: Vec::new(),
             });
-            self.record(actor, "Invite Created", "Invite", email, email);
+            self.record(actor, audit::INVITED, audit::INVITE, email, email);
         }
     }
 
@@ -608,20 +652,23 @@ impl State {
     }
 
     /// Adds people to a group by email. A workspace user becomes a member; anyone else
-    /// becomes (or stays) a pending invite and an invite member of the group.
+    /// becomes (or stays) a pending invite and an invite member of the group. Each member
+    /// added records one event (someone already a member records none).
     pub(super) fn add_group_members(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         idx: usize,
         emails: &[String],
     ) -> Result<(), ApiError> {
         Self::check_emails(emails)?;
+        let mut added = 0;
         for e in emails {
             match self.user_by_email(e) {
                 Some(ui) => {
                     let uid = self.users[ui].id.clone();
                     if !self.groups[idx].members.contains(&uid) {
                         self.groups[idx].members.push(uid);
+                        added += 1;
                     }
                 }
                 None => {
@@ -633,19 +680,26 @@ impl State {
                     let g = &mut self.groups[idx];
                     if !g.invites.iter().any(|x| x.eq_ignore_ascii_case(&email)) {
                         g.invites.push(email);
+                        added += 1;
                     }
                 }
             }
         }
-        let (id, name) = (self.groups[idx].id.clone(), self.groups[idx].name.clone());
-        self.record(actor, "User Group Members Added", "User Group", &id, &name);
+        self.record_members(actor, idx, audit::ADDED_TO_GROUP, added);
         Ok(())
+    }
+
+    fn record_members(&mut self, actor: &Actor, idx: usize, event_type: &str, n: usize) {
+        let (id, name) = (self.groups[idx].id.clone(), self.groups[idx].name.clone());
+        for _ in 0..n {
+            self.record(actor, event_type, audit::GROUP, &id, &name);
+        }
     }
 
     /// Removes users and invite members whose email is listed; other emails are ignored.
     pub(super) fn remove_group_members(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         idx: usize,
         emails: &[String],
     ) -> Result<(), ApiError> {
@@ -655,45 +709,42 @@ impl State {
             .filter_map(|e| self.user_by_email(e).map(|i| self.users[i].id.clone()))
             .collect();
         let g = &mut self.groups[idx];
+        let before = g.members.len() + g.invites.len();
         g.members.retain(|m| !ids.contains(m));
         g.invites
             .retain(|x| !emails.iter().any(|e| e.eq_ignore_ascii_case(x)));
-        let (id, name) = (g.id.clone(), g.name.clone());
-        self.record(
-            actor,
-            "User Group Members Removed",
-            "User Group",
-            &id,
-            &name,
-        );
+        let removed = before - (g.members.len() + g.invites.len());
+        self.record_members(actor, idx, audit::REMOVED_FROM_GROUP, removed);
         Ok(())
     }
 
+    /// Makes the group's members exactly the listed people: those already in it stay where
+    /// they are, the others leave, and new ones join at the end.
     pub(super) fn replace_group_members(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         idx: usize,
         emails: &[String],
     ) -> Result<(), ApiError> {
         Self::check_emails(emails)?;
-        self.groups[idx].members.clear();
-        self.groups[idx].invites.clear();
-        self.add_group_members(actor, idx, emails)?;
-        let (id, name) = (self.groups[idx].id.clone(), self.groups[idx].name.clone());
-        self.record(
-            actor,
-            "User Group Members Replaced",
-            "User Group",
-            &id,
-            &name,
-        );
-        Ok(())
+        let keep_users: Vec<String> = emails
+            .iter()
+            .filter_map(|e| self.user_by_email(e).map(|i| self.users[i].id.clone()))
+            .collect();
+        let g = &mut self.groups[idx];
+        let before = g.members.len() + g.invites.len();
+        g.members.retain(|m| keep_users.contains(m));
+        g.invites
+            .retain(|x| emails.iter().any(|e| e.eq_ignore_ascii_case(x)));
+        let removed = before - (g.members.len() + g.invites.len());
+        self.record_members(actor, idx, audit::REMOVED_FROM_GROUP, removed);
+        self.add_group_members(actor, idx, emails)
     }
 
     /// All ids must exist, or nothing is deleted.
     pub(super) fn delete_users(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         user_ids: &[String],
     ) -> Result<(), ApiError> {
         for id in user_ids {
@@ -713,7 +764,7 @@ impl State {
             g.members.retain(|m| !user_ids.contains(m));
         }
         for u in removed {
-            self.record(actor, "User Removed", "User", &u.id, &u.email);
+            self.record(actor, audit::USER_REMOVED, audit::USER, &u.id, &u.email);
         }
         Ok(())
     }
@@ -721,7 +772,7 @@ impl State {
     /// Creates (or refreshes the permissions of) pending invites. Existing users are refused.
     pub(super) fn create_invites(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         invites: Vec<(String, Vec<Perm>)>,
     ) -> Result<Vec<String>, ApiError> {
         let mut checked = Vec::with_capacity(invites.len());
@@ -753,7 +804,7 @@ impl State {
                         self.invites[ii].permissions = perms;
                     }
                     let e = self.invites[ii].email.clone();
-                    self.record(actor, "Invite Updated", "Invite", &e, &e);
+                    self.record(actor, audit::INVITED, audit::INVITE, &e, &e);
                     emails.push(e);
                 }
                 None => {
@@ -762,7 +813,7 @@ impl State {
                         email: e.clone(),
                         permissions: perms,
                     });
-                    self.record(actor, "Invite Created", "Invite", &e, &e);
+                    self.record(actor, audit::INVITED, audit::INVITE, &e, &e);
                     emails.push(e);
                 }
             }
@@ -773,7 +824,7 @@ impl State {
     /// All emails must be pending invites, or nothing is deleted.
     pub(super) fn delete_invites(
         &mut self,
-        actor: &str,
+        actor: &Actor,
         emails: &[String],
     ) -> Result<(), ApiError> {
         for e in emails {
@@ -782,13 +833,84 @@ impl State {
             }
         }
         let gone = |x: &String| emails.iter().any(|e| e.eq_ignore_ascii_case(x));
+        let stored: Vec<String> = self
+            .invites
+            .iter()
+            .filter(|i| gone(&i.email))
+            .map(|i| i.email.clone())
+            .collect();
         self.invites.retain(|i| !gone(&i.email));
         for g in &mut self.groups {
             g.invites.retain(|x| !gone(x));
         }
-        for e in emails {
-            self.record(actor, "Invite Deleted", "Invite", e, e);
+        for e in stored {
+            self.record(actor, audit::INVITE_DELETED, audit::INVITE, &e, &e);
         }
+        Ok(())
+    }
+
+    /// `POST /labels`: a new `key:value` label (422 if it exists).
+    pub(super) fn create_label(&mut self, actor: &Actor, label: Label) -> Result<Label, ApiError> {
+        for (field, v) in [("label.key", &label.key), ("label.value", &label.value)] {
+            if v.trim().is_empty() {
+                return Err(ApiError::validation(
+                    field,
+                    format!("{field} must not be empty"),
+                ));
+            }
+        }
+        if self
+            .labels
+            .iter()
+            .any(|l| l.key == label.key && l.value == label.value)
+        {
+            return Err(ApiError::validation(
+                "label",
+                format!("Label {}:{} already exists", label.key, label.value),
+            ));
+        }
+        self.labels.push(label.clone());
+        let name = format!("{}:{}", label.key, label.value);
+        self.record(actor, audit::LABEL_CREATED, audit::LABEL, &name, &name);
+        Ok(label)
+    }
+
+    /// `DELETE /labels/{key}/{value}`: 404 when there is no such label, 422 while a source or
+    /// a permission uses it (nothing is changed behind anyone's back).
+    pub(super) fn delete_label(
+        &mut self,
+        actor: &Actor,
+        key: &str,
+        value: &str,
+    ) -> Result<(), ApiError> {
+        let Some(i) = self
+            .labels
+            .iter()
+            .position(|l| l.key == key && l.value == value)
+        else {
+            return Err(ApiError::not_found(format!(
+                "Label {key}:{value} not found"
+            )));
+        };
+        let is_it = |l: &Label| l.key == key && l.value == value;
+        let in_perms = |ps: &[Perm]| {
+            ps.iter()
+                .flat_map(|p| p.resources.iter())
+                .any(|r| r.labels.iter().flatten().any(is_it))
+        };
+        let used = self.sources.iter().any(|s| s.labels.iter().any(is_it))
+            || self.users.iter().any(|u| in_perms(&u.permissions))
+            || self.invites.iter().any(|u| in_perms(&u.permissions))
+            || self.groups.iter().any(|g| in_perms(&g.permissions));
+        if used {
+            return Err(ApiError::validation(
+                "key",
+                format!("Label {key}:{value} is in use by a source or a permission"),
+            ));
+        }
+        self.labels.remove(i);
+        let name = format!("{key}:{value}");
+        self.record(actor, audit::LABEL_DELETED, audit::LABEL, &name, &name);
         Ok(())
     }
 }

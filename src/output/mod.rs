@@ -3,6 +3,7 @@
 //! Every list renders from one `Tabular` implementation, so the table, the CSV and the JSON of
 //! a command can never disagree about what the rows are.
 
+mod events;
 pub(crate) mod jq;
 mod rows;
 pub(crate) mod table;

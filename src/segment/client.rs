@@ -2,7 +2,8 @@
 //! no caller can forget them.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
@@ -87,6 +88,20 @@ struct Inner {
     general: RateLimiter,
     writes: RateLimiter,
     in_flight: Semaphore,
+    /// HTTP requests sent (every attempt), for reports of what a read cost.
+    sent: AtomicU64,
+    /// The server's clock minus ours, in milliseconds, from the latest `Date` header.
+    clock_offset_ms: AtomicI64,
+    clock_known: AtomicBool,
+}
+
+/// The filters of `GET /audit-events`. Times are RFC 3339.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AuditQuery {
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    pub resource_id: Option<String>,
+    pub resource_type: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -175,6 +190,9 @@ impl Client {
                 cfg,
                 general: RateLimiter::new(),
                 writes: RateLimiter::new(),
+                sent: AtomicU64::new(0),
+                clock_offset_ms: AtomicI64::new(0),
+                clock_known: AtomicBool::new(false),
             }),
         })
     }
@@ -194,6 +212,20 @@ impl Client {
 
     pub(crate) fn concurrency(&self) -> usize {
         self.inner.cfg.concurrency.max(1)
+    }
+
+    /// HTTP requests this client has sent so far (retries included).
+    pub(crate) fn requests_sent(&self) -> u64 {
+        self.inner.sent.load(Ordering::Relaxed)
+    }
+
+    /// The server's clock minus ours, in milliseconds, as the latest answer's `Date` header
+    /// said (to its second); `None` before an answer with one.
+    pub(crate) fn server_clock_offset_ms(&self) -> Option<i64> {
+        self.inner
+            .clock_known
+            .load(Ordering::Relaxed)
+            .then(|| self.inner.clock_offset_ms.load(Ordering::Relaxed))
     }
 
     // ---- reads -------------------------------------------------------------------------------
@@ -311,6 +343,28 @@ impl Client {
             )
             .await?;
         Ok(page.into_parts().0)
+    }
+
+    /// Every audit event matching `q`, newest first (all pages).
+    pub(crate) async fn audit_events(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        for (k, v) in [
+            ("startTime", &q.start_time),
+            ("endTime", &q.end_time),
+            ("resourceId", &q.resource_id),
+            ("resourceType", &q.resource_type),
+        ] {
+            if let Some(v) = v {
+                query.push((k, v.as_str()));
+            }
+        }
+        self.list_all::<pages::AuditEvents>(&["audit-events"], &query)
+            .await
+    }
+
+    /// [`Client::audit_events`] with the query moved in, for futures that outlive a borrow.
+    pub(crate) async fn audit_events_owned(&self, q: AuditQuery) -> Result<Vec<AuditEvent>> {
+        self.audit_events(&q).await
     }
 
     // ---- writes ------------------------------------------------------------------------------
@@ -656,10 +710,12 @@ impl Client {
                 req = req.header(CONTENT_TYPE, MEDIA_TYPE_V1).body(b.clone());
             }
             tracing::debug!(method = %method, path = %shown_path, attempt, "request");
+            inner.sent.fetch_add(1, Ordering::Relaxed);
             let outcome = match req.send().await {
                 Ok(resp) => {
                     let status = resp.status();
                     let headers = resp.headers().clone();
+                    self.note_server_clock(&headers);
                     match resp.bytes().await {
                         Ok(bytes) => Ok((status, headers, bytes)),
                         Err(e) => Err(e),
@@ -734,6 +790,25 @@ impl Client {
             let wait = backoff(inner.cfg.backoff_base, inner.cfg.backoff_cap, attempt);
             tracing::debug!(error = %transient, wait_ms = wait.as_millis() as u64, "transient failure; retrying");
             tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl Client {
+    fn note_server_clock(&self, headers: &reqwest::header::HeaderMap) {
+        let server = headers
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v.trim()).ok());
+        let millis = |t: SystemTime| {
+            t.duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default()
+        };
+        if let Some(server) = server {
+            let offset = millis(server) - millis(SystemTime::now());
+            self.inner.clock_offset_ms.store(offset, Ordering::Relaxed);
+            self.inner.clock_known.store(true, Ordering::Relaxed);
         }
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod models;
 pub(crate) mod pages;
 pub(crate) mod redact;
 pub(crate) mod roles;
+pub(crate) mod time;
 pub mod tls;
 
 pub(crate) use client::{Client, ClientConfig};

@@ -253,6 +253,10 @@ pub(crate) struct AuditEvent {
     #[serde(rename = "type")]
     pub event_type: String,
     pub actor: String,
+    /// The email of the person behind `actor`, when Segment knows one (changes made in the
+    /// app); API tokens have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_email: Option<String>,
     pub resource_id: String,
     pub resource_type: String,
     pub resource_name: String,

@@ -3,13 +3,15 @@
 //! by `diff`.
 
 pub(crate) mod diff;
+pub(crate) mod events;
 pub(crate) mod read;
+pub(crate) mod refresh;
 pub(crate) mod schema;
 pub(crate) mod write;
 
 pub(crate) use read::read;
 pub use schema::SCHEMA_VERSION;
-pub(crate) use write::{Meta, write};
+pub(crate) use write::{Meta, ReadKind, write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -33,6 +35,7 @@ pub enum SnapshotError {
 mod tests {
     use std::collections::HashMap;
 
+    use super::write::ReadInfo;
     use super::*;
     use crate::access::directory::{Directory, Resources};
     use crate::access::grants;
@@ -182,6 +185,7 @@ mod tests {
             taken_at_unix: 0,
             duration_ms: 5,
             api_url: "http://127.0.0.1:1".into(),
+            read: ReadInfo::full(0),
         }
     }
 
@@ -253,6 +257,42 @@ mod tests {
         drop(conn);
         let e = read(&path).unwrap_err().to_string();
         assert!(e.contains("version 99"), "{e}");
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn how_it_was_read_round_trips_and_version_1_reads_as_a_full_read() {
+        let path = temp("readinfo");
+        let mut m = meta();
+        m.taken_at_unix = 1_800_000_000;
+        m.read = ReadInfo {
+            kind: ReadKind::Refresh,
+            last_full_read_unix: 1_799_990_000,
+            server_taken_at_ms: Some(1_800_000_001_000),
+            requests: 12,
+            events: Some(3),
+            since: Some("2027-01-15T07:59:00Z".into()),
+            changes_since_full: 7,
+            full_read_reason: None,
+        };
+        write(&path, &tricky(), &m).unwrap();
+        assert_eq!(read(&path).unwrap().read_info(), m.read);
+        // A file from a build that wrote version 1: no keys of how it was read.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "UPDATE meta SET value = '1' WHERE key = 'schema_version';
+             DELETE FROM meta WHERE key IN ('read', 'last_full_read_at', 'server_taken_at',
+               'requests', 'refresh_events', 'refresh_since', 'full_read_reason',
+               'changes_since_full_read');",
+        )
+        .unwrap();
+        drop(conn);
+        let old = read(&path).unwrap();
+        let info = old.read_info();
+        assert_eq!(info.kind, ReadKind::Full);
+        assert_eq!(info.last_full_read_unix, 1_800_000_000);
+        assert_eq!(info.server_taken_at_ms, None);
+        assert_eq!(old.dir.users, tricky().users);
         let _ = std::fs::remove_file(&path);
     }
 

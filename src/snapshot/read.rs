@@ -11,7 +11,8 @@ use crate::access::directory::{Directory, Resources};
 use crate::segment::models::*;
 
 use super::SnapshotError;
-use super::schema::SCHEMA_VERSION;
+use super::schema::{READS, SCHEMA_VERSION};
+use super::write::{ReadInfo, ReadKind};
 
 /// A snapshot as loaded: the directory and the facts about when and how it was taken.
 #[derive(Debug, Clone)]
@@ -24,6 +25,51 @@ impl Snapshot {
     /// The API URL the snapshot was taken from.
     pub(crate) fn api_url(&self) -> String {
         self.meta.get("api_url").cloned().unwrap_or_default()
+    }
+
+    fn meta_str(&self, key: &str) -> Option<&str> {
+        self.meta
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn meta_unix(&self, key: &str) -> Option<i64> {
+        self.meta_str(key)
+            .and_then(crate::segment::time::parse_rfc3339)
+            .map(|ms| ms.div_euclid(1000))
+    }
+
+    /// When reading started, in seconds since the epoch (our clock).
+    pub(crate) fn taken_at_unix(&self) -> Option<i64> {
+        self.meta_unix("taken_at")
+    }
+
+    /// The workspace the snapshot is of.
+    pub(crate) fn workspace_id(&self) -> Option<&str> {
+        self.meta_str("workspace_id")
+            .or(self.dir.workspace.as_ref().map(|w| w.id.as_str()))
+    }
+
+    /// How the snapshot was read. A version 1 file was read in full at its `taken_at`.
+    pub(crate) fn read_info(&self) -> ReadInfo {
+        let taken = self.taken_at_unix().unwrap_or_default();
+        let number = |key: &str| self.meta_str(key).and_then(|s| s.parse::<u64>().ok());
+        ReadInfo {
+            kind: match self.meta_str("read") {
+                Some("refresh") => ReadKind::Refresh,
+                _ => ReadKind::Full,
+            },
+            last_full_read_unix: self.meta_unix("last_full_read_at").unwrap_or(taken),
+            server_taken_at_ms: self
+                .meta_str("server_taken_at")
+                .and_then(crate::segment::time::parse_rfc3339),
+            requests: number("requests").unwrap_or_default(),
+            events: number("refresh_events"),
+            since: self.meta_str("refresh_since").map(str::to_string),
+            changes_since_full: number("changes_since_full_read").unwrap_or_default(),
+            full_read_reason: self.meta_str("full_read_reason").map(str::to_string),
+        }
     }
 }
 
@@ -57,10 +103,10 @@ pub(crate) fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
         .optional()
         .map_err(|_| invalid("not a segment-access snapshot (no meta table)".into()))?;
     match version.as_deref().map(str::parse::<i64>) {
-        Some(Ok(v)) if v == SCHEMA_VERSION => {}
+        Some(Ok(v)) if READS.contains(&v) => {}
         Some(Ok(v)) => {
             return Err(invalid(format!(
-                "snapshot schema version {v}; this build reads version {SCHEMA_VERSION}"
+                "snapshot schema version {v}; this build reads versions 1 to {SCHEMA_VERSION}"
             )));
         }
         _ => {

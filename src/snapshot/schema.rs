@@ -1,8 +1,12 @@
 //! The snapshot file's schema. Readers check `meta.schema_version` before trusting anything
 //! else; any change to a table or column below bumps `SCHEMA_VERSION` (docs/snapshots.md).
 
-/// The version this build writes and the only one it reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The version this build writes.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Versions this build reads. Version 1 lacks the meta keys of how the snapshot was read; it
+/// is read as a full read at its `taken_at`.
+pub(crate) const READS: [i64; 2] = [1, 2];
 
 /// Every table and index, created in one transaction with the data.
 pub(crate) const CREATE: &str = "

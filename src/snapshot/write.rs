@@ -22,6 +22,62 @@ pub(crate) struct Meta {
     pub taken_at_unix: i64,
     pub duration_ms: u64,
     pub api_url: String,
+    /// How the snapshot was read: everything, or refreshed from an earlier one.
+    pub read: ReadInfo,
+}
+
+/// Whether a snapshot was read in full or refreshed from the audit trail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadKind {
+    Full,
+    Refresh,
+}
+
+impl ReadKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ReadKind::Full => "full",
+            ReadKind::Refresh => "refresh",
+        }
+    }
+}
+
+/// How a snapshot's contents were read (schema version 2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReadInfo {
+    pub kind: ReadKind,
+    /// When the last full read that this snapshot descends from started (seconds since the
+    /// epoch): its own `taken_at` for a full read.
+    pub last_full_read_unix: i64,
+    /// The server's clock when reading started (milliseconds since the epoch), from its `Date`
+    /// header, when known: where the next refresh starts reading the audit trail.
+    pub server_taken_at_ms: Option<i64>,
+    /// Requests the read sent.
+    pub requests: u64,
+    /// A refresh: the audit events it read, and the time it read them from.
+    pub events: Option<u64>,
+    pub since: Option<String>,
+    /// Audit events after the last full read's mark, counted over every refresh since: how
+    /// many changes the snapshot has taken in without a full read.
+    pub changes_since_full: u64,
+    /// A full read where a refresh was asked for: why.
+    pub full_read_reason: Option<String>,
+}
+
+impl ReadInfo {
+    /// A full read that started at `taken_at_unix`.
+    pub(crate) fn full(taken_at_unix: i64) -> ReadInfo {
+        ReadInfo {
+            kind: ReadKind::Full,
+            last_full_read_unix: taken_at_unix,
+            server_taken_at_ms: None,
+            requests: 0,
+            events: None,
+            since: None,
+            changes_since_full: 0,
+            full_read_reason: None,
+        }
+    }
 }
 
 /// How many rows went in, for the summary `sync` prints.
@@ -218,7 +274,8 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
             counts.grants += 1;
         }
     }
-    let meta_rows: [(&str, String); 7] = [
+    let r = &meta.read;
+    let meta_rows: [(&str, String); 15] = [
         ("schema_version", SCHEMA_VERSION.to_string()),
         ("tool_version", meta.tool_version.clone()),
         ("taken_at", rfc3339(meta.taken_at_unix)),
@@ -234,6 +291,25 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
         (
             "spaces_unavailable",
             dir.resources.spaces_unavailable.clone().unwrap_or_default(),
+        ),
+        ("read", r.kind.as_str().to_string()),
+        ("last_full_read_at", rfc3339(r.last_full_read_unix)),
+        (
+            "server_taken_at",
+            r.server_taken_at_ms
+                .map(crate::segment::time::format_rfc3339)
+                .unwrap_or_default(),
+        ),
+        ("requests", r.requests.to_string()),
+        (
+            "refresh_events",
+            r.events.map(|n| n.to_string()).unwrap_or_default(),
+        ),
+        ("refresh_since", r.since.clone().unwrap_or_default()),
+        ("changes_since_full_read", r.changes_since_full.to_string()),
+        (
+            "full_read_reason",
+            r.full_read_reason.clone().unwrap_or_default(),
         ),
     ];
     for (k, v) in meta_rows {

@@ -333,9 +333,10 @@ fn report_on_a_terminal_reads_person_by_person() {
     let piped = stdout_of(bin(&emu.url(), OWNER).args(["report", db]));
     assert_eq!(
         piped.lines().count(),
-        1 + 4,
-        "a header and a row per person:\n{piped}"
+        3 + 1 + 4,
+        "a heading (two lines and a blank), a header and a row per person:\n{piped}"
     );
+    assert!(piped.starts_with("Access report for "), "{piped}");
     assert!(piped.contains("own roles unknown"), "{piped}");
     for width in [60, 80, 200] {
         let Some(screen) = on_terminal(&emu, width, &["report", db]) else {
@@ -344,7 +345,12 @@ fn report_on_a_terminal_reads_person_by_person() {
         for l in screen.lines() {
             assert!(l.width() <= usize::from(width), "{l:?}\n{screen}");
         }
-        let headings: Vec<&str> = screen.lines().filter(|l| !l.starts_with(' ')).collect();
+        assert!(screen.starts_with("Access report for "), "{screen}");
+        let headings: Vec<&str> = screen
+            .lines()
+            .skip(3)
+            .filter(|l| !l.starts_with(' '))
+            .collect();
         assert_eq!(headings.len(), 4, "a line per person:\n{screen}");
         let email = long_email();
         let first = headings[0].split("  ").next().unwrap_or_default();
