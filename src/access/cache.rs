@@ -110,15 +110,16 @@ pub(crate) async fn load(
             path: file.display().to_string(),
             message: e.to_string(),
         })?;
-    let read_age = age(unix_now() - now);
+    // The answer is as of the start of this read; what ages is the last full read.
+    let took = age(unix_now() - now);
     let note = match info.kind {
         ReadKind::Refresh => format!(
-            "note: answered from the cache of {profile}, refreshed {read_age} ago ({} since a full read {} ago; --live reads everything)",
+            "note: answered from the cache of {profile}, refreshed in {took} ({} since its full read {} ago; --live reads everything)",
             changes(info.changes_since_full),
             age(unix_now() - info.last_full_read_unix)
         ),
         ReadKind::Full => format!(
-            "note: answered from the cache of {profile}, read in full {read_age} ago ({})",
+            "note: answered from the cache of {profile}, read in full in {took} ({})",
             info.full_read_reason.as_deref().unwrap_or("a full read")
         ),
     };

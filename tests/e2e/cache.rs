@@ -50,7 +50,7 @@ fn cached_answers_equal_live_ones_and_read_only_what_changed() {
     let (out, err) = cached(&emu, tmp.path(), &grants);
     assert_eq!(out, live());
     assert!(
-        err.contains("note: answered from the cache of default, read in full")
+        err.contains("note: answered from the cache of default, read in full in ")
             && err.contains("no cache yet"),
         "{err}"
     );
@@ -83,8 +83,8 @@ fn cached_answers_equal_live_ones_and_read_only_what_changed() {
     let note: Vec<&str> = err.lines().filter(|l| l.starts_with("note:")).collect();
     assert_eq!(note.len(), 1, "{err}");
     assert!(
-        note[0].starts_with("note: answered from the cache of default, refreshed ")
-            && note[0].contains("(2 changes since a full read "),
+        note[0].starts_with("note: answered from the cache of default, refreshed in ")
+            && note[0].contains("(2 changes since its full read "),
         "{err}"
     );
 
