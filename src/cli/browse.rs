@@ -163,6 +163,7 @@ async fn load(ctx: &mut Context, client: &Client) -> Result<Directory, CliError>
     let dir = if ctx.use_cache() {
         ctx.cached_directory("Refreshing the cache").await?.0
     } else {
+        ctx.reading_live();
         Directory::load(
             client,
             Need::everything(),

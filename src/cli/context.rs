@@ -29,6 +29,9 @@ pub(crate) struct Context {
     /// directory); `None` when the platform has none.
     pub state_dir: Option<PathBuf>,
     client: Option<Client>,
+    /// A long live read here could be answered from the cache instead (a read-only command
+    /// that takes --cached, not using it): the progress line says so.
+    cache_would_help: bool,
     demo: Option<crate::emulator::RunningEmulator>,
 }
 
@@ -89,6 +92,7 @@ impl Context {
             renderer,
             state_dir,
             client: None,
+            cache_would_help: false,
             demo: None,
         })
     }
@@ -171,14 +175,23 @@ impl Context {
                 let (dir, api_url) = self.cached_directory("Refreshing the cache").await?;
                 Ok(Source::loaded(dir, api_url))
             }
-            None => Ok(Source::live(self.client().await?)),
+            None => {
+                self.cache_would_help = !self.global.demo;
+                Ok(Source::live(self.client().await?))
+            }
         }
+    }
+
+    /// A live read for a read-only command that could have used the cache (see `source`).
+    pub(crate) fn reading_live(&mut self) {
+        self.cache_would_help = !self.global.demo;
     }
 
     /// A progress display on stderr, only on a terminal and without --quiet.
     pub(crate) fn progress(&self, what: &str) -> Arc<dyn Progress> {
         if self.term.stderr && !self.global.quiet {
-            Arc::new(progress::Bar::new(what, self.client.clone()))
+            let hint = self.cache_would_help.then_some("--cached is faster");
+            Arc::new(progress::Bar::new(what, self.client.clone(), hint))
         } else {
             Arc::new(crate::access::Quiet)
         }

@@ -33,7 +33,8 @@ pub(super) struct Bar {
 }
 
 impl Bar {
-    pub(super) fn new(what: &str, client: Option<Client>) -> Bar {
+    /// `hint`: what answers sooner, said when the read will be long.
+    pub(super) fn new(what: &str, client: Option<Client>, hint: Option<&'static str>) -> Bar {
         let pb = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
         pb.set_style(style(ONE_LINE));
         pb.set_prefix(what.to_string());
@@ -42,7 +43,7 @@ impl Bar {
             let (pb, stop) = (pb.clone(), stop.clone());
             std::thread::Builder::new()
                 .name("progress".into())
-                .spawn(move || tick(&pb, &stop, client.as_ref()))
+                .spawn(move || tick(&pb, &stop, client.as_ref(), hint))
                 .ok()
         };
         Bar { pb, stop, ticker }
@@ -56,7 +57,12 @@ fn style(template: &str) -> ProgressStyle {
 }
 
 /// Shows the bar after [`SHOW_AFTER`], then keeps its reason line current until told to stop.
-fn tick(pb: &ProgressBar, stop: &(Mutex<bool>, Condvar), client: Option<&Client>) {
+fn tick(
+    pb: &ProgressBar,
+    stop: &(Mutex<bool>, Condvar),
+    client: Option<&Client>,
+    hint: Option<&str>,
+) {
     let started = std::time::Instant::now();
     let mut shown = false;
     let mut said = None::<String>;
@@ -75,7 +81,7 @@ fn tick(pb: &ProgressBar, stop: &(Mutex<bool>, Condvar), client: Option<&Client>
             shown = true;
         }
         let left = pb.length().unwrap_or(0).saturating_sub(pb.position());
-        let reason = client.and_then(|c| reason(&c.pacing(), Instant::now(), left));
+        let reason = client.and_then(|c| reason(&c.pacing(), Instant::now(), left, hint));
         if reason != said {
             match &reason {
                 Some(text) => {
@@ -90,8 +96,8 @@ fn tick(pb: &ProgressBar, stop: &(Mutex<bool>, Condvar), client: Option<&Client>
 }
 
 /// Why the read is slow, if it is: a wait for the rate limit, and how long the rest will take
-/// at the rate the limit allows when that is long.
-fn reason(pacing: &Pacing, now: Instant, left: u64) -> Option<String> {
+/// at the rate the limit allows when that is long (with `hint`, what answers sooner).
+fn reason(pacing: &Pacing, now: Instant, left: u64, hint: Option<&str>) -> Option<String> {
     let mut parts = Vec::new();
     let rate = pacing.budget.map(|(limit, window)| {
         let per = match window.as_secs() {
@@ -124,7 +130,7 @@ fn reason(pacing: &Pacing, now: Instant, left: u64) -> Option<String> {
     }
     if let Some(expected) = long {
         parts.push(format!("about {} left", human(expected)));
-        parts.push("--cached is faster".to_string());
+        parts.extend(hint.map(str::to_string));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
 }
@@ -164,6 +170,8 @@ impl Drop for Bar {
 mod tests {
     use super::*;
 
+    const HINT: Option<&str> = Some("--cached is faster");
+
     fn pacing(wait_ms: Option<u64>, budget: Option<(i64, u64)>, now: Instant) -> Pacing {
         Pacing {
             waiting_until: wait_ms.map(|ms| now + Duration::from_millis(ms)),
@@ -176,7 +184,7 @@ mod tests {
         let now = Instant::now();
         let p = pacing(Some(37_200), Some((600, 60)), now);
         assert_eq!(
-            reason(&p, now, 100).as_deref(),
+            reason(&p, now, 100, HINT).as_deref(),
             Some("waiting 38 s for Segment's rate limit (600 requests a minute)")
         );
     }
@@ -185,12 +193,15 @@ mod tests {
     fn short_waits_and_quick_reads_say_nothing() {
         let now = Instant::now();
         assert_eq!(
-            reason(&pacing(Some(400), Some((600, 60)), now), now, 50),
+            reason(&pacing(Some(400), Some((600, 60)), now), now, 50, HINT),
             None
         );
-        assert_eq!(reason(&pacing(None, None, now), now, 5000), None);
+        assert_eq!(reason(&pacing(None, None, now), now, 5000, HINT), None);
         // 190 requests at 600 a minute: 19 s, under the threshold.
-        assert_eq!(reason(&pacing(None, Some((600, 60)), now), now, 190), None);
+        assert_eq!(
+            reason(&pacing(None, Some((600, 60)), now), now, 190, HINT),
+            None
+        );
     }
 
     #[test]
@@ -198,13 +209,18 @@ mod tests {
         let now = Instant::now();
         let p = pacing(Some(5_000), Some((600, 60)), now);
         assert_eq!(
-            reason(&p, now, 1435).as_deref(),
+            reason(&p, now, 1435, HINT).as_deref(),
             Some("waiting 5 s for Segment's rate limit; about 3 min left; --cached is faster")
         );
         let p = pacing(None, Some((50, 5)), now);
         assert_eq!(
-            reason(&p, now, 300).as_deref(),
+            reason(&p, now, 300, HINT).as_deref(),
             Some("about 30 s left; --cached is faster")
+        );
+        // A read the cache cannot answer (a write's, or the cache's own) names no shortcut.
+        assert_eq!(
+            reason(&p, now, 300, None).as_deref(),
+            Some("about 30 s left")
         );
     }
 }
