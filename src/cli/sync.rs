@@ -152,8 +152,11 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         .map_err(|e| CliError::failure(format!("snapshot writer stopped: {e}")))??;
     match (&info.kind, &info.full_read_reason) {
         (ReadKind::Refresh, _) => ctx.note(&format!(
-            "refreshed from {} audit events since {}: {} requests",
-            info.events.unwrap_or_default(),
+            "refreshed from {} since {}: {} requests",
+            match info.events.unwrap_or_default() {
+                1 => "1 audit event".to_string(),
+                n => format!("{n} audit events"),
+            },
             info.since.as_deref().unwrap_or("?"),
             info.requests
         )),
