@@ -18,8 +18,9 @@ pub(crate) const AFTER_HELP: &str = "\
 The scripts below complete subcommands, flags and fixed values (--format, --region, --color,
 shells). To complete names too (profiles, roles, groups, user emails, resources, labels, and
 `live` for diff), let the shell ask the binary as you type instead; names come from the
-snapshot named on the line (--snapshot), else from one quick read of the workspace (at most
-two seconds; nothing is offered when it fails):
+snapshot named on the line (--snapshot), else from the profile's cache when --cached has made
+one, else from one quick read of the workspace (at most two seconds; nothing is offered when it
+fails):
   bash        echo 'source <(COMPLETE=bash segment-access)' >> ~/.bashrc
   zsh         echo 'source <(COMPLETE=zsh segment-access)' >> ~/.zshrc
   fish        echo 'COMPLETE=fish segment-access | source' > ~/.config/fish/completions/segment-access.fish
@@ -206,12 +207,17 @@ impl Line {
 const QUICK: Duration = Duration::from_secs(2);
 
 /// The names completion offers, from the first place that has them: a snapshot named on the
-/// line, else (a local cache of the profile, when one exists, belongs here) one quick live
-/// read of just what `kind` needs. `None`, silently, on any failure: completion never prints
-/// an error into the middle of a command line.
+/// line, else the profile's cache (`--cached`) when one exists, as it is (completion does not
+/// wait for a refresh), else one quick live read of just what `kind` needs. `None`, silently,
+/// on any failure: completion never prints an error into the middle of a command line.
 fn names(line: &Line, kind: Kind) -> Option<Directory> {
     if let Some(path) = &line.snapshot {
         return crate::snapshot::read(path).ok().map(|s| s.dir);
+    }
+    if !line.demo
+        && let Some(dir) = cached(line)
+    {
+        return Some(dir);
     }
     if line.token_stdin {
         // The token would come from standard input, which is the shell's, not ours.
@@ -229,6 +235,32 @@ fn names(line: &Line, kind: Kind) -> Option<Directory> {
     })
 }
 
+/// The settings the line and the environment give (completion sees no parsed arguments).
+fn flags(line: &Line) -> crate::auth::settings::Flags {
+    crate::auth::settings::Flags {
+        profile: line
+            .profile
+            .clone()
+            .or_else(|| std::env::var("SEGMENT_PROFILE").ok()),
+        api_url: line
+            .api_url
+            .clone()
+            .or_else(|| std::env::var("SEGMENT_API_URL").ok()),
+        ..Default::default()
+    }
+}
+
+/// The profile's cache, if `--cached` has written one.
+fn cached(line: &Line) -> Option<Directory> {
+    use crate::access::cache;
+    let settings = crate::auth::Settings::resolve(flags(line)).ok()?;
+    let file = cache::path(&cache::default_dir()?, &settings.profile);
+    if !file.is_file() {
+        return None;
+    }
+    crate::snapshot::read(&file).ok().map(|s| s.dir)
+}
+
 async fn read_live(line: &Line, kind: Kind) -> Option<Directory> {
     let mut demo = None;
     let (url, token) = if line.demo {
@@ -243,18 +275,7 @@ async fn read_live(line: &Line, kind: Kind) -> Option<Directory> {
             crate::segment::Token::new(crate::emulator::DEFAULT_OWNER_TOKEN),
         )
     } else {
-        let flags = crate::auth::settings::Flags {
-            profile: line
-                .profile
-                .clone()
-                .or_else(|| std::env::var("SEGMENT_PROFILE").ok()),
-            api_url: line
-                .api_url
-                .clone()
-                .or_else(|| std::env::var("SEGMENT_API_URL").ok()),
-            ..Default::default()
-        };
-        let settings = crate::auth::Settings::resolve(flags).ok()?;
+        let settings = crate::auth::Settings::resolve(flags(line)).ok()?;
         let token = settings.token(&mut std::io::empty()).ok()?;
         (settings.api_url.clone(), token)
     };

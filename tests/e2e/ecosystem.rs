@@ -555,7 +555,10 @@ printf '%s\n' "${{COMPREPLY[@]}}"
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    bash.env("PATH", path).env("HOME", tmp.path());
+    // No cache but the one a test names: a developer's own must not answer.
+    bash.env("PATH", path)
+        .env("HOME", tmp.path())
+        .env("SEGMENT_ACCESS_CACHE_DIR", tmp.path().join("cache"));
     for (k, v) in env {
         bash.env(k, v);
     }
@@ -662,4 +665,49 @@ fn dynamic_bash_completion_offers_workspace_names() {
     let got = bash_complete(&script, &["segment-access", "grant", "--role", "S"], &dead);
     assert!(got.is_empty(), "{got:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
+
+#[test]
+fn completion_offers_names_from_the_profiles_cache_without_a_server() {
+    if !have_tool("bash", "bash") {
+        return;
+    }
+    let tmp = temp_dir("complete-cache");
+    let cache = tmp.path().join("cache");
+    let cache_s = cache.to_str().expect("utf-8 path");
+    {
+        let emu = small();
+        // --cached writes the cache of the default profile.
+        let (code, _, err) = crate::support::run(
+            crate::support::bin(&emu.url(), OWNER)
+                .env("SEGMENT_ACCESS_CACHE_DIR", cache_s)
+                .args(["--cached", "list", "roles"]),
+        );
+        assert_eq!(code, Some(0), "{err}");
+    }
+    assert!(cache.join("default.db").is_file());
+    // The emulator is gone: only the cache can name Alan.
+    let out = clean_bin().env("COMPLETE", "bash").output().expect("runs");
+    let script = String::from_utf8(out.stdout).expect("utf-8");
+    let env = [
+        ("SEGMENT_API_URL", "http://127.0.0.1:9"),
+        ("SEGMENT_TOKEN", OWNER),
+        ("SEGMENT_ACCESS_CACHE_DIR", cache_s),
+    ];
+    let got = bash_complete(&script, &["segment-access", "grant", "--to", "alan"], &env);
+    assert_eq!(got, ["alan.turing@acme.example"]);
+    // Another profile has no cache: nothing, as before.
+    let got = bash_complete(
+        &script,
+        &[
+            "segment-access",
+            "--profile",
+            "other",
+            "grant",
+            "--to",
+            "alan",
+        ],
+        &env,
+    );
+    assert!(got.is_empty(), "{got:?}");
 }

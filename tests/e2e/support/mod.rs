@@ -40,13 +40,20 @@ pub fn small() -> BlockingEmulator {
     start(EmulatorConfig::default())
 }
 
-/// The binary with a clean environment: only PATH, and HOME in the temp dir, so no colour,
-/// config or token hints leak in from the caller.
+/// The binary with a clean environment: only PATH, HOME in the temp dir, and a cache
+/// directory of its own, so no colour, config, token hints or another test's cache leak in.
 pub fn clean_bin() -> Command {
+    static CACHES: AtomicU32 = AtomicU32::new(0);
+    let cache = std::env::temp_dir().join(format!(
+        "segment-access-test-cache-{}-{}",
+        std::process::id(),
+        CACHES.fetch_add(1, Ordering::Relaxed)
+    ));
     let mut c = Command::new(BIN);
     c.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir());
+        .env("HOME", std::env::temp_dir())
+        .env("SEGMENT_ACCESS_CACHE_DIR", cache);
     c
 }
 
