@@ -4,7 +4,6 @@
 pub(crate) mod accounts;
 pub(crate) mod apply;
 pub(crate) mod batch;
-pub(crate) mod cache;
 pub(crate) mod change;
 pub(crate) mod copy;
 pub(crate) mod directory;

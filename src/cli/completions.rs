@@ -252,7 +252,7 @@ fn flags(line: &Line) -> crate::auth::settings::Flags {
 
 /// The profile's cache, if `--cached` has written one.
 fn cached(line: &Line) -> Option<Directory> {
-    use crate::access::cache;
+    use crate::snapshot::cache;
     let settings = crate::auth::Settings::resolve(flags(line)).ok()?;
     let file = cache::path(&cache::default_dir()?, &settings.profile);
     if !file.is_file() {

@@ -135,7 +135,7 @@ impl Context {
         &mut self,
         what: &str,
     ) -> Result<(crate::access::Directory, String), CliError> {
-        use crate::access::cache;
+        use crate::snapshot::cache;
         let client = self.client().await?;
         self.settings.checked_config()?;
         let dir = cache::default_dir().ok_or_else(|| {

@@ -35,6 +35,20 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 /// `2024-05-01T12:34:56.789Z`
+/// Whole seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`: how snapshots and campaigns
+/// write their times.
+pub(crate) fn format_rfc3339_secs(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        sod / 3600,
+        (sod / 60) % 60,
+        sod % 60
+    )
+}
+
 pub(crate) fn format_rfc3339(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let millis = ms.rem_euclid(1000);

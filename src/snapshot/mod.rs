@@ -2,6 +2,7 @@
 //! `Directory` live commands use (so offline answers run the live code paths), and compared
 //! by `diff`.
 
+pub(crate) mod cache;
 pub(crate) mod diff;
 pub(crate) mod events;
 pub(crate) mod read;

@@ -136,7 +136,7 @@ pub(crate) fn now() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
-    crate::snapshot::write::rfc3339(secs)
+    crate::segment::time::format_rfc3339_secs(secs)
 }
 
 /// A new campaign id: `rv-` and twelve hex digits, random.

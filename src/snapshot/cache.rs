@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::segment::{Client, Error};
 use crate::snapshot::{self, Meta, ReadKind};
 
-use super::directory::{Directory, Progress};
+use crate::access::directory::{Directory, Progress};
 
 /// Overrides the cache directory (tests, CI, a shared machine).
 pub(crate) const CACHE_DIR_ENV: &str = "SEGMENT_ACCESS_CACHE_DIR";
