@@ -197,10 +197,13 @@ async fn refresh(
             groups_to_read.insert(gid.clone());
         }
     }
+    // An invite gone from the workspace's list (withdrawn or accepted) is gone from its
+    // groups too, whichever event explained it.
+    let still_invited: HashSet<String> = dir.invites.iter().map(|e| e.to_lowercase()).collect();
     for (gid, invites) in &old.dir.group_invites {
         if invites.iter().any(|e| {
             let e = e.to_lowercase();
-            t.uninvited.contains(&e) || t.joined.contains(&e)
+            t.uninvited.contains(&e) || t.joined.contains(&e) || !still_invited.contains(&e)
         }) {
             groups_to_read.insert(gid.clone());
         }
