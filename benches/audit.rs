@@ -18,8 +18,14 @@
 //! the way), peak memory on 20,000 users and start-up time. All in one run, so the ratios are
 //! comparable on a noisy machine.
 //!
+//! Then the incremental refresh (`sync --update`) on the `large` and `users:2000` seeds: a
+//! full sync (limit out of the way), then 1, 10 and 100 changes to distinct users made behind
+//! the tool's back, each followed by a refresh at Segment's real limit (600 requests per 60 s):
+//! requests and wall time against the full read's.
+//!
 //! Options (after `--`): `--quick` runs concurrency 16 and 64 only; `--regime NAME`
 //! (repeatable) runs only the named regimes. Either skips the sequential baseline.
+//! `--refresh` runs only the refresh benchmark.
 // Peak memory of the child comes from getrusage(2), which only libc offers.
 #![allow(unsafe_code)]
 
@@ -212,8 +218,105 @@ fn emulator_for(seed: Seed) -> BlockingEmulator {
     .expect("emulator")
 }
 
+/// Segment's own limit.
+const REAL: RateLimits = RateLimits {
+    window_ms: 60_000,
+    general: 600,
+    write: 60,
+};
+
+/// `sync` with `args`; wall time and the requests the emulator answered.
+fn sync(emu: &BlockingEmulator, args: &[&str]) -> (Duration, u64, String) {
+    control(emu, reqwest::Method::POST, "/_emulator/stats/reset", None);
+    let t0 = Instant::now();
+    let out = Command::new(BIN)
+        .arg("sync")
+        .args(args)
+        .env("SEGMENT_API_URL", emu.url())
+        .env("SEGMENT_TOKEN", emulator::DEFAULT_OWNER_TOKEN)
+        .env_remove("SEGMENT_PROFILE")
+        .output()
+        .expect("binary runs");
+    let wall = t0.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "sync failed: {err}");
+    let stats = control(emu, reqwest::Method::GET, "/_emulator/stats", None);
+    (wall, stats["totalRequests"].as_u64().unwrap_or(0), err)
+}
+
+/// Refresh after 1, 10 and 100 changes against a full read; whether the target held.
+fn refresh_bench() -> bool {
+    let dir = std::env::temp_dir().join(format!("sa-bench-refresh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    println!("incremental refresh (sync --update) at Segment's limit, 600 requests per 60 s");
+    println!(
+        "  {:<11} {:>7} {:>8} {:>7} {:>10} {:>12} {:>9}",
+        "seed", "changes", "requests", "wall s", "full reqs", "full est. s", "fewer"
+    );
+    let mut ok = true;
+    for (name, seed) in [("large", Seed::Large), ("users:2000", Seed::Users(2000))] {
+        for n in [1usize, 10, 100] {
+            // A workspace of its own per run: the refresh reads the trail from a minute before
+            // the snapshot's mark, so changes of an earlier run would count again.
+            let emu = emulator_for(seed.clone());
+            let file = dir.join(format!("{}-{n}.db", name.replace(':', "-")));
+            let file_s = file.to_str().expect("utf-8 path").to_string();
+            set_limits(&emu, UNLIMITED);
+            let (_, full_requests, _) = sync(&emu, &["--out", &file_s]);
+            // At 600 a minute, a full read waits for the windows its requests need.
+            let full_windows = full_requests.div_ceil(600).max(1) - 1;
+            let st = control(&emu, reqwest::Method::GET, "/_emulator/state", None);
+            let users: Vec<String> = st["users"]
+                .as_array()
+                .expect("users")
+                .iter()
+                .map(|u| u["id"].as_str().expect("id").to_string())
+                .collect();
+            // n users' permissions replaced, as someone in Segment's app would.
+            for id in users.iter().cycle().take(n) {
+                control(
+                    &emu,
+                    reqwest::Method::PUT,
+                    &format!("/_emulator/users/{id}/permissions"),
+                    Some(json!({"permissions": []})),
+                );
+            }
+            set_limits(&emu, REAL);
+            let (wall, requests, err) = sync(&emu, &["--update", &file_s]);
+            assert!(
+                err.contains("refreshed from"),
+                "a refresh, not a full read: {err}"
+            );
+            let fewer = full_requests as f64 / requests.max(1) as f64;
+            println!(
+                "  {:<11} {:>7} {:>8} {:>7.2} {:>10} {:>11}+ {:>8.0}x",
+                name,
+                n,
+                requests,
+                wall.as_secs_f64(),
+                full_requests,
+                full_windows * 60,
+                fewer
+            );
+            if name == "users:2000" && n == 10 {
+                ok &= fewer >= 50.0 && wall < Duration::from_secs(2);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "  target: after 10 changes on users:2000, >= 50x fewer requests than a full read and < 2 s: {}",
+        verdict(ok)
+    );
+    ok
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--refresh") {
+        refresh_bench();
+        return;
+    }
     let quick = args.iter().any(|a| a == "--quick");
     let only: Vec<&str> = args
         .windows(2)
@@ -372,4 +475,7 @@ fn main() {
         version.as_secs_f64() * 1e3,
         verdict(help < Duration::from_millis(20) && version < Duration::from_millis(20))
     );
+    if !quick && only.is_empty() {
+        refresh_bench();
+    }
 }

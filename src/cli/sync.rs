@@ -45,11 +45,6 @@ pub struct SyncArgs {
     pub since: Option<PathBuf>,
 }
 
-/// Where `sync` writes, once the flags are sorted out.
-struct Resolved {
-    out: PathBuf,
-}
-
 /// Everything a snapshot holds, from `source`.
 pub(crate) async fn load_all(ctx: &mut Context, source: &Source) -> Result<Directory, CliError> {
     let need = Need {
@@ -99,10 +94,8 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         Some(p) => Some(snapshot::read(p)?),
         None => None,
     };
-    let args = Resolved { out };
     // Checked before minutes of reading, not after.
-    let parent = args
-        .out
+    let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .map(PathBuf::from)
@@ -110,12 +103,12 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
     if !parent.is_dir() {
         return Err(CliError::usage(format!(
             "cannot write {}: directory {} does not exist",
-            args.out.display(),
+            out.display(),
             parent.display()
         )));
     }
     // A place that is not a regular file, or a directory that takes no file, is refused now.
-    snapshot::write::check_target(&args.out)
+    snapshot::write::check_target(&out)
         .map_err(|e| CliError::usage(format!("cannot write the snapshot: {e}")))?;
     let taken_at_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -131,14 +124,18 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         }
         Ok::<_, CliError>((Source::live(client), dir, info))
     };
-    let (source, dir, info) = match read.await {
+    let (source, dir, mut info) = match read.await {
         Ok(r) => r,
         Err(e) => {
             // The probe file of the check above.
-            let _ = std::fs::remove_file(snapshot::write::tmp_path(&args.out));
+            let _ = std::fs::remove_file(snapshot::write::tmp_path(&out));
             return Err(e);
         }
     };
+    // One clock for `taken_at` and the full read it is.
+    if info.kind == ReadKind::Full {
+        info.last_full_read_unix = taken_at_unix;
+    }
     let meta = Meta {
         tool_version: VERSION.to_string(),
         taken_at_unix,
@@ -146,8 +143,8 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         api_url: source.api_url().to_string(),
         read: info.clone(),
     };
-    let out = args.out.clone();
-    let counts = tokio::task::spawn_blocking(move || snapshot::write(&out, &dir, &meta))
+    let target = out.clone();
+    let counts = tokio::task::spawn_blocking(move || snapshot::write(&target, &dir, &meta))
         .await
         .map_err(|e| CliError::failure(format!("snapshot writer stopped: {e}")))??;
     match (&info.kind, &info.full_read_reason) {
@@ -165,7 +162,7 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
     }
     ctx.note(&format!(
         "wrote {}: {} users, {} invites, {} groups, {} grants",
-        args.out.display(),
+        out.display(),
         counts.users,
         counts.invites,
         counts.groups,

@@ -82,8 +82,12 @@ pub(crate) async fn load(
     });
     let started = std::time::Instant::now();
     let (dir, mut info) = snapshot::refresh::read(client, old.as_ref(), progress).await?;
-    if info.kind == ReadKind::Full && forced.is_some() {
-        info.full_read_reason = forced;
+    if info.kind == ReadKind::Full {
+        // One clock for `taken_at` and the full read it is.
+        info.last_full_read_unix = now;
+        if forced.is_some() {
+            info.full_read_reason = forced;
+        }
     }
     let api_url = client.base_url().as_str().trim_end_matches('/').to_string();
     let meta = Meta {

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use crate::access::directory::{Directory, Need, Progress, load_members};
 use crate::segment::client::AuditQuery;
-use crate::segment::models::{MinimalUser, User};
+use crate::segment::models::{AuditEvent, MinimalUser, User};
 use crate::segment::time::{format_rfc3339, now_millis, parse_rfc3339};
 use crate::segment::{Client, Error};
 
@@ -116,8 +116,18 @@ async fn refresh(
         return Ok(Err("the snapshot does not say when it was taken".into()));
     };
     let since_ms = old_mark - OVERLAP_MS;
-    // The lists first, then the events: every change the lists show has then landed before
-    // the trail is read, so it is explained there.
+    let too_old = |now: i64| {
+        (now - since_ms > RETENTION_MS - HORIZON_MARGIN_MS).then(|| {
+            format!(
+                "the snapshot was taken {} days ago and the audit trail keeps 90",
+                (now - old_mark) / 86_400_000
+            )
+        })
+    };
+    // Before a request, by our clock; after the answers, by Segment's again.
+    if let Some(why) = too_old(now_millis()) {
+        return Ok(Err(why));
+    }
     let lists = Need {
         workspace: true,
         users: true,
@@ -128,7 +138,36 @@ async fn refresh(
         labels: true,
         ..Need::default()
     };
-    let mut dir = Directory::load(client, lists, progress.clone()).await?;
+    let q = AuditQuery {
+        start_time: Some(format_rfc3339(since_ms)),
+        ..AuditQuery::default()
+    };
+    // The events, and the users whose permissions they changed, are read while the lists
+    // page on (the user list alone is ten pages on 2,000 users). A change that lands between
+    // the events' read and a list's shows in the list without an event: a full read, never a
+    // wrong answer.
+    let early = async {
+        let events = match client.audit_events(&q).await {
+            Ok(v) => v,
+            Err(e) if matches!(e.status(), Some(403 | 404)) => {
+                return Ok(Err(format!("the audit trail is unavailable ({e})")));
+            }
+            Err(e) => return Err(e),
+        };
+        let t = match classify(&events) {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
+        };
+        let ids: Vec<String> = t.users.iter().cloned().collect();
+        let pre = read_users(client, ids, progress.clone()).await?;
+        Ok(Ok((events, t, pre)))
+    };
+    let (mut dir, early) =
+        tokio::try_join!(Directory::load(client, lists, progress.clone()), early)?;
+    let (events, t, mut fresh) = match early {
+        Ok(v) => v,
+        Err(why) => return Ok(Err(why)),
+    };
     let (new_ws, old_ws) = (
         dir.workspace.as_ref().map(|w| w.id.as_str()),
         old.workspace_id(),
@@ -140,56 +179,8 @@ async fn refresh(
             new_ws.unwrap_or_default()
         )));
     }
-    let server_now = mark(client, now_millis());
-    if server_now - since_ms > RETENTION_MS - HORIZON_MARGIN_MS {
-        return Ok(Err(format!(
-            "the snapshot was taken {} days ago and the audit trail keeps 90",
-            (server_now - old_mark) / 86_400_000
-        )));
-    }
-    let q = AuditQuery {
-        start_time: Some(format_rfc3339(since_ms)),
-        ..AuditQuery::default()
-    };
-    let events = match client.audit_events(&q).await {
-        Ok(v) => v,
-        Err(e) if matches!(e.status(), Some(403 | 404)) => {
-            return Ok(Err(format!("the audit trail is unavailable ({e})")));
-        }
-        Err(e) => return Err(e),
-    };
-    let mut t = Touched::default();
-    for e in &events {
-        match touch(e) {
-            Touch::UserPermissions(id) => {
-                t.users.insert(id);
-            }
-            Touch::UserGroups(id) => t.user_groups.push(id),
-            Touch::UserRemoved(id) => {
-                t.removed.insert(id);
-            }
-            Touch::UserJoined(who) => {
-                t.joined.insert(who.to_lowercase());
-            }
-            Touch::GroupPermissions(_) | Touch::GroupUpdated(_) | Touch::Lists => {}
-            Touch::GroupMembers(id) => {
-                t.groups.insert(id);
-            }
-            Touch::GroupCreated(id) => {
-                t.created.insert(id.clone());
-                t.groups.insert(id);
-            }
-            Touch::GroupDeleted(id) => {
-                t.deleted.insert(id);
-            }
-            Touch::Invited(email) => {
-                t.invited.insert(email.to_lowercase());
-            }
-            Touch::InviteDeleted(email) => {
-                t.uninvited.insert(email.to_lowercase());
-            }
-            Touch::Unknown(why) => return Ok(Err(why)),
-        }
+    if let Some(why) = too_old(mark(client, now_millis())) {
+        return Ok(Err(why));
     }
     if let Err(why) = explain_invites(&old.dir, &dir, &t) {
         return Ok(Err(why));
@@ -206,10 +197,13 @@ async fn refresh(
             groups_to_read.insert(gid.clone());
         }
     }
+    // An invite gone from the workspace's list (withdrawn or accepted) is gone from its
+    // groups too, whichever event explained it.
+    let still_invited: HashSet<String> = dir.invites.iter().map(|e| e.to_lowercase()).collect();
     for (gid, invites) in &old.dir.group_invites {
         if invites.iter().any(|e| {
             let e = e.to_lowercase();
-            t.uninvited.contains(&e) || t.joined.contains(&e)
+            t.uninvited.contains(&e) || t.joined.contains(&e) || !still_invited.contains(&e)
         }) {
             groups_to_read.insert(gid.clone());
         }
@@ -269,39 +263,21 @@ async fn refresh(
         .filter(|g| groups_to_read.contains(&g.id))
         .cloned()
         .collect();
-    let users = async {
-        progress.add_work(to_read.len() as u64);
-        client
-            .fan_out(to_read.iter(), |id| {
-                let progress = progress.clone();
-                async move {
-                    let full = client.user(id).await;
-                    progress.done(1);
-                    match full {
-                        Ok(full) => Ok(Some(User {
-                            permissions: Some(full.permissions.unwrap_or_default()),
-                            ..full
-                        })),
-                        Err(e) if e.is_not_found() => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                }
-            })
-            .await
-    };
+    let missing: Vec<String> = to_read
+        .iter()
+        .filter(|id| !fresh.contains_key(*id))
+        .cloned()
+        .collect();
+    let users = read_users(client, missing, progress.clone());
     let members = async {
         let mut m = load_members(client, &subset, progress.as_ref()).await?;
         m.complete_invites(client, &subset, Some(&dir.invites), progress.as_ref())
             .await?;
         Ok::<_, Error>(m)
     };
-    let (read_users, mut read_members) = tokio::try_join!(users, members)?;
+    let (more, mut read_members) = tokio::try_join!(users, members)?;
 
-    let fresh: HashMap<String, User> = read_users
-        .into_iter()
-        .flatten()
-        .map(|u| (u.id.clone(), u))
-        .collect();
+    fresh.extend(more);
     let kept: HashMap<&str, &User> = old.dir.users.iter().map(|u| (u.id.as_str(), u)).collect();
     let listed = std::mem::take(&mut dir.users);
     dir.users = listed
@@ -309,7 +285,7 @@ async fn refresh(
         .filter_map(|u| {
             if to_read.contains(&u.id) {
                 // Gone between the list and the read, as a full read would drop them.
-                return fresh.get(&u.id).cloned();
+                return fresh.get(&u.id).cloned().flatten();
             }
             let permissions = kept.get(u.id.as_str()).and_then(|o| o.permissions.clone());
             Some(User {
@@ -349,6 +325,75 @@ async fn refresh(
         .filter(|e| parse_rfc3339(&e.timestamp).is_none_or(|t| t >= old_mark))
         .count() as u64;
     Ok(Ok((dir, events.len() as u64, changes, since_ms)))
+}
+
+/// What `events` touch, or why they cannot be trusted to say.
+fn classify(events: &[AuditEvent]) -> Result<Touched, Why> {
+    let mut t = Touched::default();
+    for e in events {
+        match touch(e) {
+            Touch::UserPermissions(id) => {
+                t.users.insert(id);
+            }
+            Touch::UserGroups(id) => t.user_groups.push(id),
+            Touch::UserRemoved(id) => {
+                t.removed.insert(id);
+            }
+            Touch::UserJoined(who) => {
+                t.joined.insert(who.to_lowercase());
+            }
+            Touch::GroupPermissions(_) | Touch::GroupUpdated(_) | Touch::Lists => {}
+            Touch::GroupMembers(id) => {
+                t.groups.insert(id);
+            }
+            Touch::GroupCreated(id) => {
+                t.created.insert(id.clone());
+                t.groups.insert(id);
+            }
+            Touch::GroupDeleted(id) => {
+                t.deleted.insert(id);
+            }
+            Touch::Invited(email) => {
+                t.invited.insert(email.to_lowercase());
+            }
+            Touch::InviteDeleted(email) => {
+                t.uninvited.insert(email.to_lowercase());
+            }
+            Touch::Unknown(why) => return Err(why),
+        }
+    }
+    Ok(t)
+}
+
+/// `GET /users/{id}` of each of `ids`, with permissions; `None` for one removed meanwhile (as a
+/// full read drops them).
+async fn read_users(
+    client: &Client,
+    ids: Vec<String>,
+    progress: Arc<dyn Progress>,
+) -> Result<HashMap<String, Option<User>>, Error> {
+    progress.add_work(ids.len() as u64);
+    let read = client
+        .fan_out(ids, |id| {
+            let progress = progress.clone();
+            async move {
+                let full = client.user(&id).await;
+                progress.done(1);
+                match full {
+                    Ok(full) => Ok((
+                        id,
+                        Some(User {
+                            permissions: Some(full.permissions.unwrap_or_default()),
+                            ..full
+                        }),
+                    )),
+                    Err(e) if e.is_not_found() => Ok((id, None)),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .await?;
+    Ok(read.into_iter().collect())
 }
 
 /// What the events since the snapshot touched.
@@ -402,7 +447,9 @@ fn users_to_read(old: &Directory, now: &Directory, t: &Touched) -> Result<BTreeS
     Ok(read)
 }
 
-/// An error when the invite list moved in a way no event explains.
+/// An error when the invite list moved in a way no event explains. An invite that is gone is
+/// explained by its withdrawal, or by anyone joining (a join event may name the new user by id,
+/// not by the invite's email).
 fn explain_invites(old: &Directory, now: &Directory, t: &Touched) -> Result<(), Why> {
     let lower = |v: &[String]| -> HashSet<String> { v.iter().map(|e| e.to_lowercase()).collect() };
     let (before, after) = (lower(&old.invites), lower(&now.invites));

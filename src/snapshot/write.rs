@@ -147,6 +147,13 @@ pub(crate) fn write(path: &Path, dir: &Directory, meta: &Meta) -> Result<Counts,
             return Err(e);
         }
     };
+    if let Err(source) = std::fs::File::open(&tmp).and_then(|f| f.sync_all()) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(SnapshotError::Io {
+            path: shown,
+            source,
+        });
+    }
     std::fs::rename(&tmp, path).map_err(|source| {
         let _ = std::fs::remove_file(&tmp);
         SnapshotError::Io {
@@ -164,8 +171,20 @@ pub(crate) fn tmp_path(path: &Path) -> PathBuf {
 
 fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts> {
     let mut conn = Connection::open(tmp)?;
+    // The file is private until it is complete and renamed into place, so SQLite's own crash
+    // safety (a rollback journal, fsyncs per commit) buys nothing here; one fsync before the
+    // rename (in `write`) keeps the renamed file whole. Seconds on a 2,000-user workspace.
+    conn.execute_batch(
+        "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;",
+    )?;
     let tx = conn.transaction()?;
-    tx.execute_batch(CREATE)?;
+    // Indexes are built once the rows are in: one sort per index instead of a B-tree insert
+    // per row, which on 57,000 grants is most of the write. The schema is the same.
+    let (indexes, tables): (Vec<&str>, Vec<&str>) = CREATE
+        .split(';')
+        .filter(|stmt| !stmt.trim().is_empty())
+        .partition(|stmt| stmt.trim_start().starts_with("CREATE INDEX"));
+    tx.execute_batch(&tables.join(";"))?;
     let mut counts = Counts::default();
     if let Some(w) = &dir.workspace {
         tx.execute(
@@ -318,6 +337,7 @@ fn write_to(tmp: &Path, dir: &Directory, meta: &Meta) -> rusqlite::Result<Counts
             params![k, v],
         )?;
     }
+    tx.execute_batch(&indexes.join(";"))?;
     tx.commit()?;
     conn.close().map_err(|(_, e)| e)?;
     Ok(counts)

@@ -194,3 +194,31 @@ fn an_unavailable_trail_is_one_clear_line_with_its_exit_code() {
     assert_eq!(got, Some(2), "{err}");
     assert!(err.contains("--since"), "{err}");
 }
+
+#[test]
+fn events_validate_against_the_published_json_schema() {
+    let emu = small();
+    let tmp = temp_dir("events-schema");
+    // History of every kind: the seed's, a change through the tool, a removal.
+    stdout_of(writer(&emu, tmp.path()).args(["remove-user", GRACE, "--yes"]));
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/event-record.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let printed = events(&emu, &[]);
+    assert!(printed.len() > 3, "{printed:?}");
+    assert!(printed.iter().any(|e| e["principal"].is_null()));
+    assert!(printed.iter().any(|e| e["principal"].is_object()));
+    for r in &printed {
+        let errors: Vec<String> = validator.iter_errors(r).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{r}: {errors:?}");
+    }
+    let mut bad = printed[0].clone();
+    bad["actor"] = Value::from("someone");
+    assert!(!validator.is_valid(&bad));
+}

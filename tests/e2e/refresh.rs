@@ -180,8 +180,10 @@ fn random_change(emu: &BlockingEmulator, state_dir: &Path, rng: &mut StdRng, n: 
             Some(json!({"emails": [email]})),
         ),
         9 if gid.is_some() => {
+            // Users and pending invites: a group's invite members are read apart.
             let keep: Vec<&str> = users
                 .iter()
+                .chain(invites.iter())
                 .filter(|_| rng.random_bool(0.3))
                 .map(|u| u["email"].as_str().unwrap())
                 .collect();
