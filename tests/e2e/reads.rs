@@ -245,8 +245,11 @@ fn names_still_resolve_exactly() {
 
     let (facts, r) = grants_and_requests(&emu, &["--user", "madonna"]);
     assert_eq!(facts, expected_for(&st, &principal));
-    // Tried as an id (404), then found by name in the whole list.
-    assert_eq!(count(&r, "GET /users/{userId}"), 2, "{r:?}");
+    // Tried as an id (404), then found by name in the whole list. The id's two reads run
+    // together and the first 404 ends the try, so the other may never be sent: the try shows
+    // as one or two requests beside the final two.
+    let by_id = count(&r, "GET /users/{userId}") + count(&r, "GET /users/{userId}/groups");
+    assert!((3..=4).contains(&by_id), "{r:?}");
     assert_eq!(count(&r, "GET /users"), 1, "{r:?}");
 
     let out = bin(&url, OWNER)
