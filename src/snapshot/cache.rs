@@ -98,7 +98,7 @@ pub(crate) async fn load(
         read: info.clone(),
     };
     if let Some(parent) = file.parent() {
-        create_private_dir(parent).map_err(|e| CacheError::Write {
+        crate::files::create_private_dir(parent).map_err(|e| CacheError::Write {
             path: file.display().to_string(),
             message: e.to_string(),
         })?;
@@ -150,21 +150,6 @@ pub(crate) fn age(secs: i64) -> String {
         7200..172_800 => format!("{} h", s / 3600),
         _ => format!("{} d", s / 86_400),
     }
-}
-
-/// The cache says who has access to what: only its owner reads it.
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }
 
 #[cfg(test)]

@@ -55,6 +55,18 @@ fn cached_answers_equal_live_ones_and_read_only_what_changed() {
         "{err}"
     );
     assert!(tmp.path().join("default.db").is_file());
+    // It says who has access to what: a new cache directory and the file are its owner's only.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let nested = tmp.path().join("nested").join("cache");
+        let mut c = bin(&emu.url(), OWNER);
+        c.env("SEGMENT_ACCESS_CACHE_DIR", &nested)
+            .args(["--cached", "list", "roles"]);
+        assert_eq!(run(&mut c).0, Some(0));
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&nested), 0o700, "cache directory");
+        assert_eq!(mode(&nested.join("default.db")), 0o600, "cache file");
+    }
 
     // A change through the tool, one behind its back: the refresh reads those two users only.
     stdout_of(writer(&emu, tmp.path()).args([
