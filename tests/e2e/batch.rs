@@ -103,28 +103,7 @@ fn malformed_line_seven_rejects_the_whole_batch() {
 
 /// Grant records giving every user Warehouse Read-only on the workspace.
 fn grant_batch(st: &Value) -> String {
-    let role = st["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "Warehouse Read-only")
-        .unwrap();
-    let ws = &st["workspace"];
-    st["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| {
-            json!({
-                "principal": {"type": "user", "id": u["id"], "email": u["email"], "name": u["name"]},
-                "role": {"id": role["id"], "name": role["name"]},
-                "resource": {"type": "workspace", "id": ws["id"], "name": ws["name"]},
-                "labels": [], "via": null
-            })
-            .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    grant_records(st, st["users"].as_array().unwrap())
 }
 
 #[test]

@@ -311,30 +311,6 @@ fn group_invites_are_read_where_member_counts_leave_room_for_them() {
     assert_eq!(audit_invite_reads(&emu), 0);
 }
 
-/// Grant records giving `users` Warehouse Read-only on the workspace.
-fn grant_records(st: &Value, users: &[Value]) -> String {
-    let role = st["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == "Warehouse Read-only")
-        .unwrap();
-    let ws = &st["workspace"];
-    users
-        .iter()
-        .map(|u| {
-            json!({
-                "principal": {"type": "user", "id": u["id"], "email": u["email"], "name": u["name"]},
-                "role": {"id": role["id"], "name": role["name"]},
-                "resource": {"type": "workspace", "id": ws["id"], "name": ws["name"]},
-                "labels": [], "via": null
-            })
-            .to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn a_batch_reads_its_principals_concurrently() {
     let emu = small();

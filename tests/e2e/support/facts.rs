@@ -180,3 +180,27 @@ pub fn source_id(st: &Value, name: &str) -> String {
         .unwrap()
         .to_string()
 }
+
+/// NDJSON grant records giving `users` Warehouse Read-only on the workspace.
+pub fn grant_records(st: &Value, users: &[Value]) -> String {
+    let role = st["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Warehouse Read-only")
+        .unwrap();
+    let ws = &st["workspace"];
+    users
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "principal": {"type": "user", "id": u["id"], "email": u["email"], "name": u["name"]},
+                "role": {"id": role["id"], "name": role["name"]},
+                "resource": {"type": "workspace", "id": ws["id"], "name": ws["name"]},
+                "labels": [], "via": null
+            })
+            .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
