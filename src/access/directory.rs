@@ -282,20 +282,24 @@ impl ResourceNames {
     pub(crate) fn of(dir: &Directory) -> ResourceNames {
         let r = &dir.resources;
         let mut m = HashMap::new();
+        // The first of two resources with one id, as `Directory::resource_name` finds it.
+        let mut keep = |k: (ResourceType, String), name: String| {
+            m.entry(k).or_insert(name);
+        };
         if let Some(w) = &dir.workspace {
-            m.insert((ResourceType::Workspace, w.id.clone()), w.name.clone());
+            keep((ResourceType::Workspace, w.id.clone()), w.name.clone());
         }
         for s in &r.sources {
-            m.insert((ResourceType::Source, s.id.clone()), source_name(s));
+            keep((ResourceType::Source, s.id.clone()), source_name(s));
         }
         for w in &r.warehouses {
-            m.insert((ResourceType::Warehouse, w.id.clone()), warehouse_name(w));
+            keep((ResourceType::Warehouse, w.id.clone()), warehouse_name(w));
         }
         for f in &r.functions {
-            m.insert((ResourceType::Function, f.id.clone()), function_name(f));
+            keep((ResourceType::Function, f.id.clone()), function_name(f));
         }
         for s in &r.spaces {
-            m.insert((ResourceType::Space, s.id.clone()), s.name.clone());
+            keep((ResourceType::Space, s.id.clone()), s.name.clone());
         }
         ResourceNames(m)
     }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use crate::segment::models::{Permission, ResourceType, UserGroup};
 use crate::segment::roles;
 
-use super::directory::Directory;
+use super::directory::{Directory, ResourceNames};
 use super::record::*;
 
 /// Which records a question wants. All set filters must match.
@@ -113,10 +113,22 @@ pub(crate) fn iter<'a>(
     dir: &'a Directory,
     filter: &'a GrantFilter,
 ) -> impl Iterator<Item = GrantRecord> + 'a {
-    subjects(dir).into_iter().flat_map(move |s| {
-        let mut recs = s.records(dir);
+    by_principal(dir).flat_map(move |(_, mut recs)| {
         recs.retain(|g| filter.matches(g));
         recs
+    })
+}
+
+/// Every principal's grant records, one principal at a time, in display order: what a
+/// snapshot rewrites of a principal whose records changed.
+pub(crate) fn by_principal(
+    dir: &Directory,
+) -> impl Iterator<Item = (Principal, Vec<GrantRecord>)> + '_ {
+    // Looked up once per grant: a map, not a scan of every source.
+    let names = ResourceNames::of(dir);
+    subjects(dir).into_iter().map(move |s| {
+        let records = s.records(&names);
+        (s.principal, records)
     })
 }
 
@@ -128,10 +140,10 @@ struct Subject<'a> {
 }
 
 impl Subject<'_> {
-    fn records(&self, dir: &Directory) -> Vec<GrantRecord> {
+    fn records(&self, names: &ResourceNames) -> Vec<GrantRecord> {
         let mut out = Vec::new();
         for perm in self.own {
-            push_permission(dir, &self.principal, perm, None, &mut out);
+            push_permission(names, &self.principal, perm, None, &mut out);
         }
         for g in &self.groups {
             out.push(GrantRecord {
@@ -151,10 +163,10 @@ impl Subject<'_> {
                 name: g.name.clone(),
             };
             for perm in g.permissions.iter().flatten() {
-                push_permission(dir, &self.principal, perm, Some(&via), &mut out);
+                push_permission(names, &self.principal, perm, Some(&via), &mut out);
             }
         }
-        out.sort_by(|a, b| a.cmp_for_display(b));
+        out.sort_by_cached_key(GrantRecord::display_key);
         out.dedup();
         out
     }
@@ -225,7 +237,7 @@ fn subjects(dir: &Directory) -> Vec<Subject<'_>> {
 }
 
 fn push_permission(
-    dir: &Directory,
+    names: &ResourceNames,
     principal: &Principal,
     perm: &Permission,
     via: Option<&Via>,
@@ -243,7 +255,7 @@ fn push_permission(
             resource: ResourceRef {
                 kind: r.resource_type.into(),
                 id: r.id.clone(),
-                name: dir.resource_name(r.resource_type, &r.id),
+                name: names.get(r.resource_type, &r.id),
             },
             labels,
             via: via.cloned(),

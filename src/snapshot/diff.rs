@@ -157,7 +157,7 @@ pub(crate) fn diff(old: &Directory, new: &Directory) -> Vec<Change> {
         .map(|g| (ChangeKind::Removed, g))
         .chain(added.into_iter().map(|g| (ChangeKind::Added, g)))
         .collect();
-    gs.sort_by(|(ca, a), (cb, b)| a.cmp_for_display(b).then(ca.cmp(cb)));
+    gs.sort_by_cached_key(|(c, g)| (g.display_key(), *c));
     out.extend(gs.into_iter().map(|(change, g)| Change {
         change,
         subject: Subject::Grant(g),

@@ -294,7 +294,7 @@ pub(crate) fn flagged<'a>(
 /// `revoke --from-file` takes.
 pub(crate) fn grants_of(findings: &[Finding]) -> Vec<GrantRecord> {
     let mut v: Vec<GrantRecord> = findings.iter().filter_map(|f| f.grant.clone()).collect();
-    v.sort_by(|a, b| a.cmp_for_display(b));
+    v.sort_by_cached_key(GrantRecord::display_key);
     v.dedup();
     v
 }
