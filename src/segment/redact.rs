@@ -93,9 +93,12 @@ impl<W: std::io::Write> RedactingWriter<W> {
 
 impl<W: std::io::Write> std::io::Write for RedactingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Only the new bytes are searched: a line written in many small pieces would
+        // otherwise be scanned again for every piece.
+        let before = self.pending.len();
         self.pending.extend_from_slice(buf);
-        if let Some(last) = self.pending.iter().rposition(|b| *b == b'\n') {
-            self.emit(last + 1)?;
+        if let Some(last) = buf.iter().rposition(|b| *b == b'\n') {
+            self.emit(before + last + 1)?;
         }
         Ok(buf.len())
     }
