@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::access::{Directory, Need, Source};
+use crate::snapshot::write::Draft;
 use crate::snapshot::{self, Meta, ReadKind};
 
 use super::{CliError, Context, ExitCode, VERSION};
@@ -90,10 +91,6 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         }
         (None, None) => None,
     };
-    let old = match &old_path {
-        Some(p) => Some(snapshot::read(p)?),
-        None => None,
-    };
     // Checked before minutes of reading, not after.
     let parent = out
         .parent()
@@ -108,8 +105,11 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         )));
     }
     // A place that is not a regular file, or a directory that takes no file, is refused now.
-    snapshot::write::check_target(&out)
-        .map_err(|e| CliError::usage(format!("cannot write the snapshot: {e}")))?;
+    let mut draft =
+        Draft::new(&out).map_err(|e| CliError::usage(format!("cannot write the snapshot: {e}")))?;
+    if let Some(p) = &old_path {
+        draft.read_base(p)?;
+    }
     let taken_at_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
@@ -118,20 +118,13 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
     let read = async {
         let client = ctx.client().await?;
         let (dir, info) =
-            snapshot::refresh::read(&client, old.as_ref(), ctx.progress("Reading access")).await?;
+            snapshot::refresh::read(&client, draft.base(), ctx.progress("Reading access")).await?;
         if let Some(why) = &dir.resources.spaces_unavailable {
             ctx.note(&format!("note: spaces not listed: {why}"));
         }
         Ok::<_, CliError>((Source::live(client), dir, info))
     };
-    let (source, dir, mut info) = match read.await {
-        Ok(r) => r,
-        Err(e) => {
-            // The probe file of the check above.
-            let _ = std::fs::remove_file(snapshot::write::tmp_path(&out));
-            return Err(e);
-        }
-    };
+    let (source, dir, mut info) = read.await?;
     // One clock for `taken_at` and the full read it is.
     if info.kind == ReadKind::Full {
         info.last_full_read_unix = taken_at_unix;
@@ -143,8 +136,7 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
         api_url: source.api_url().to_string(),
         read: info.clone(),
     };
-    let target = out.clone();
-    let counts = tokio::task::spawn_blocking(move || snapshot::write(&target, &dir, &meta))
+    let (counts, _) = tokio::task::spawn_blocking(move || draft.commit(&dir, &meta))
         .await
         .map_err(|e| CliError::failure(format!("snapshot writer stopped: {e}")))??;
     match (&info.kind, &info.full_read_reason) {

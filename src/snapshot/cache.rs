@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::segment::{Client, Error};
-use crate::snapshot::{self, Meta, ReadKind};
+use crate::snapshot::write::Draft;
+use crate::snapshot::{Meta, ReadKind};
 
 use crate::access::directory::{Directory, Progress};
 
@@ -55,12 +56,20 @@ pub(crate) async fn load(
     progress: Arc<dyn Progress>,
 ) -> Result<Cached, CacheError> {
     let now = unix_now();
+    let cannot_write = |message: String| CacheError::Write {
+        path: file.display().to_string(),
+        message,
+    };
+    if let Some(parent) = file.parent() {
+        crate::files::create_private_dir(parent).map_err(|e| cannot_write(e.to_string()))?;
+    }
+    let mut draft = Draft::new(file).map_err(|e| cannot_write(e.to_string()))?;
     let mut forced: Option<String> = None;
     let old = if !file.exists() {
         forced = Some("no cache yet".into());
         None
     } else {
-        match snapshot::read(file) {
+        match draft.read_base(file) {
             Ok(s) => Some(s),
             Err(e) => {
                 forced = Some(format!("the cache could not be read ({e})"));
@@ -81,7 +90,7 @@ pub(crate) async fn load(
         true
     });
     let started = std::time::Instant::now();
-    let (dir, mut info) = snapshot::refresh::read(client, old.as_ref(), progress).await?;
+    let (dir, mut info) = crate::snapshot::refresh::read(client, old, progress).await?;
     if info.kind == ReadKind::Full {
         // One clock for `taken_at` and the full read it is.
         info.last_full_read_unix = now;
@@ -97,23 +106,11 @@ pub(crate) async fn load(
         api_url: api_url.clone(),
         read: info.clone(),
     };
-    if let Some(parent) = file.parent() {
-        crate::files::create_private_dir(parent).map_err(|e| CacheError::Write {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
-    }
-    let (to, d) = (file.to_path_buf(), dir.clone());
-    tokio::task::spawn_blocking(move || snapshot::write(&to, &d, &meta))
+    let d = dir.clone();
+    tokio::task::spawn_blocking(move || draft.commit(&d, &meta))
         .await
-        .map_err(|e| CacheError::Write {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| CacheError::Write {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| cannot_write(e.to_string()))?
+        .map_err(|e| cannot_write(e.to_string()))?;
     // The answer is as of the start of this read; what ages is the last full read.
     let took = age(unix_now() - now);
     let note = match info.kind {

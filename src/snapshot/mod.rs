@@ -12,7 +12,7 @@ pub(crate) mod write;
 
 pub(crate) use read::read;
 pub use schema::SCHEMA_VERSION;
-pub(crate) use write::{Meta, ReadKind, write};
+pub(crate) use write::{Meta, ReadKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -36,7 +36,7 @@ pub enum SnapshotError {
 mod tests {
     use std::collections::HashMap;
 
-    use super::write::ReadInfo;
+    use super::write::{ReadInfo, write};
     use super::*;
     use crate::access::directory::{Directory, Resources};
     use crate::access::grants;
@@ -218,6 +218,143 @@ mod tests {
         assert_eq!(back.api_url(), "http://127.0.0.1:1");
         assert_eq!(back.meta["taken_at"], "1970-01-01T00:00:00Z");
         let _ = std::fs::remove_file(&path);
+    }
+
+    /// Every table's rows as sorted text: the data, whatever order the rows were written in.
+    fn rows(path: &std::path::Path) -> Vec<(String, Vec<String>)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut tables = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .unwrap();
+        let names: Vec<String> = tables
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        names
+            .into_iter()
+            .map(|t| {
+                let mut st = conn.prepare(&format!("SELECT * FROM {t}")).unwrap();
+                let n = st.column_count();
+                let mut all: Vec<String> = st
+                    .query_map([], |r| {
+                        Ok((0..n)
+                            .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
+                            .collect::<Vec<_>>()
+                            .join("|"))
+                    })
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect();
+                all.sort();
+                (t, all)
+            })
+            .collect()
+    }
+
+    /// `tricky()` after a bit of everything: a renamed group, a user's permissions changed,
+    /// a user gone with their membership, a user arrived, a renamed source, an invite
+    /// withdrawn from a group.
+    fn tricky_changed() -> Directory {
+        let mut d = tricky();
+        d.groups[0].name = "Analysts and friends".into();
+        if let Some(p) = d.users[0].permissions.as_mut() {
+            p.pop();
+        }
+        d.users.retain(|u| u.id != "u2");
+        if let Some(m) = d.members.get_mut("g1") {
+            m.retain(|m| m.id != "u2");
+        }
+        d.users.push(User {
+            id: "u3".into(),
+            name: "Cy".into(),
+            email: "cy@x.com".into(),
+            permissions: Some(vec![Permission {
+                role_id: "r-Source Admin".into(),
+                role_name: "Source Admin".into(),
+                resources: vec![res(ResourceType::Source, "s1", None)],
+                labels: None,
+            }]),
+        });
+        d.resources.sources[0].name = Some("Website".into());
+        d.group_invites.insert("g1".into(), vec![]);
+        d
+    }
+
+    fn refreshed_meta() -> Meta {
+        let mut m = meta();
+        m.read.kind = ReadKind::Refresh;
+        m
+    }
+
+    #[test]
+    fn a_refresh_writes_only_what_changed_and_equals_a_whole_write() {
+        let (old, new) = (temp("patch-old"), temp("patch-new"));
+        let whole = temp("patch-whole");
+        write(&old, &tricky(), &meta()).unwrap();
+        let mut draft = write::Draft::new(&new).unwrap();
+        assert_eq!(draft.read_base(&old).unwrap().dir.users, tricky().users);
+        let (counts, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
+        assert_eq!(how, write::Written::Changes);
+        write(&whole, &tricky_changed(), &refreshed_meta()).unwrap();
+        assert_eq!(counts.grants, grants::all_grants(&tricky_changed()).len());
+        assert_eq!(rows(&new), rows(&whole));
+        // And the unchanged case: nothing differs, every row is kept.
+        let again = temp("patch-again");
+        let mut draft = write::Draft::new(&again).unwrap();
+        draft.read_base(&new).unwrap();
+        let (_, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
+        assert_eq!(how, write::Written::Changes);
+        assert_eq!(rows(&again), rows(&whole));
+        assert!(!write::tmp_path(&again).exists());
+        for p in [old, new, whole, again] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    #[test]
+    fn a_base_from_another_version_or_a_full_read_is_written_whole() {
+        let (old, new) = (temp("other-old"), temp("other-new"));
+        let mut m = meta();
+        m.tool_version = "0.0.1-other".into();
+        write(&old, &tricky(), &m).unwrap();
+        let mut draft = write::Draft::new(&new).unwrap();
+        draft.read_base(&old).unwrap();
+        let (_, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
+        assert_eq!(how, write::Written::Whole);
+        write(&old, &tricky(), &meta()).unwrap();
+        let mut draft = write::Draft::new(&new).unwrap();
+        draft.read_base(&old).unwrap();
+        let (_, how) = draft.commit(&tricky_changed(), &meta()).unwrap();
+        assert_eq!(how, write::Written::Whole);
+        let whole = temp("other-whole");
+        write(&whole, &tricky_changed(), &meta()).unwrap();
+        assert_eq!(rows(&new), rows(&whole));
+        for p in [old, new, whole] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+
+    #[test]
+    fn a_draft_dropped_before_its_commit_leaves_nothing() {
+        let (old, new) = (temp("drop-old"), temp("drop-new"));
+        write(&old, &tricky(), &meta()).unwrap();
+        let mut draft = write::Draft::new(&new).unwrap();
+        draft.read_base(&old).unwrap();
+        assert!(write::tmp_path(&new).exists());
+        drop(draft);
+        assert!(!write::tmp_path(&new).exists());
+        assert!(!new.exists());
+        let e = write::Draft::new(&new)
+            .unwrap()
+            .read_base(&new)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("drop-new") && e.contains("no such snapshot file"),
+            "{e}"
+        );
+        let _ = std::fs::remove_file(old);
     }
 
     #[test]

@@ -73,20 +73,36 @@ impl Snapshot {
     }
 }
 
+/// Reads the snapshot file at `path`.
 pub(crate) fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let shown = path.display().to_string();
+    check_file(path)?;
+    open(path, &path.display().to_string())
+}
+
+/// An error unless `path` is a file.
+pub(crate) fn check_file(path: &Path) -> Result<(), SnapshotError> {
+    let invalid = |message: &str| SnapshotError::Invalid {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    };
+    if path.is_dir() {
+        return Err(invalid(
+            "is a directory; name a snapshot file written by `sync --out`",
+        ));
+    }
+    if !path.is_file() {
+        return Err(invalid("no such snapshot file"));
+    }
+    Ok(())
+}
+
+/// Reads the snapshot file at `path`; errors name it `shown` (the file it is a copy of).
+pub(crate) fn open(path: &Path, shown: &str) -> Result<Snapshot, SnapshotError> {
+    let shown = shown.to_string();
     let invalid = |message: String| SnapshotError::Invalid {
         path: shown.clone(),
         message,
     };
-    if path.is_dir() {
-        return Err(invalid(
-            "is a directory; name a snapshot file written by `sync --out`".into(),
-        ));
-    }
-    if !path.is_file() {
-        return Err(invalid("no such snapshot file".into()));
-    }
     let conn =
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|source| {
             SnapshotError::Sqlite {
