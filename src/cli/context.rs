@@ -145,6 +145,7 @@ impl Context {
             ))
         })?;
         let file = cache::path(&dir, &self.settings.profile);
+        let _removed = super::signals::remove_on_signal(crate::snapshot::write::tmp_path(&file));
         let progress = self.progress(what);
         let cached = cache::load(
             &client,

@@ -107,6 +107,7 @@ pub(crate) async fn run(args: SyncArgs, ctx: &mut Context) -> Result<ExitCode, C
     // A place that is not a regular file, or a directory that takes no file, is refused now.
     let mut draft =
         Draft::new(&out).map_err(|e| CliError::usage(format!("cannot write the snapshot: {e}")))?;
+    let _removed = super::signals::remove_on_signal(snapshot::write::tmp_path(&out));
     if let Some(p) = &old_path {
         draft.read_base(p)?;
     }

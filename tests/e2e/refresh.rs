@@ -3,6 +3,7 @@
 //! sure, it reads everything and says why.
 
 use std::path::Path;
+use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -369,4 +370,55 @@ fn lists_that_changed_without_an_event_mean_a_full_read() {
         json!({"emails": []}),
     );
     assert_falls_back(&emu, &cur, "and no event says why");
+}
+
+/// Ctrl-C while a refresh reads: the copy of the old snapshot it works in is removed, the old
+/// snapshot is untouched, and the command exits 130.
+#[test]
+fn an_interrupted_refresh_leaves_the_old_snapshot_and_no_copy() {
+    let emu = small();
+    let tmp = temp_dir("refresh-interrupted");
+    let cur = tmp.path().join("cur.db");
+    sync(&emu, &["--out", cur.to_str().unwrap()]);
+    let before = std::fs::read(&cur).unwrap();
+    configure(&emu, json!({"latency": {"fixedMs": 1000}}));
+    let requests = || stats(&emu)["totalRequests"].as_u64().unwrap_or(0);
+    let sent = requests();
+    let child = std::process::Command::new(BIN)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", tmp.path())
+        .env("SEGMENT_API_URL", emu.url())
+        .env("SEGMENT_TOKEN", OWNER)
+        .args(["sync", "--update", cur.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let copy = tmp.path().join(format!("cur.db.tmp-{}", child.id()));
+    // The copy is made and read before the first request; a request means the refresh reads.
+    assert!(
+        wait_until(Duration::from_secs(60), || requests() > sent),
+        "the refresh reads"
+    );
+    assert_eq!(std::fs::metadata(&copy).unwrap().len(), before.len() as u64);
+    let killed = std::process::Command::new("kill")
+        .args(["-s", "INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(!copy.exists(), "the copy is removed");
+    assert_eq!(
+        std::fs::read(&cur).unwrap(),
+        before,
+        "the old snapshot is untouched"
+    );
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("cur.db"))
+        .collect();
+    assert_eq!(left, vec!["cur.db".to_string()]);
 }
