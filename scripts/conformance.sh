@@ -43,6 +43,8 @@ cleanup() {
     rm -f "$LOG"
 }
 trap cleanup EXIT
+# Stopped by test.sh (a failed or interrupted run): the EXIT trap still stops the emulator.
+trap 'exit 143' TERM
 
 URL=""
 for _ in $(seq 1 600); do
