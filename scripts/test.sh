@@ -36,8 +36,8 @@ if [ -z "${SEGMENT_ACCESS_TEST_SESSION:-}" ]; then
     fi
   fi
 
-  # `cargo test` below builds everything the tests and the conformance check run (the benchmark
-  # is compiled by `cargo clippy --all-targets` in .ci/run).
+  # `cargo test --no-run` below builds everything the tests and the conformance check run (the
+  # benchmark is compiled by `cargo clippy --all-targets` in .ci/run).
 
   # Most end-to-end tests wait on an emulator or a child process more than they compute: on 2
   # cores, 4 test threads took the end-to-end tests from 112 s to 82 s (6 threads: 87 s).
@@ -116,9 +116,11 @@ fi
 # A whole run checks the emulator against Segment's OpenAPI document too. That check keeps one
 # core busy for about 70 s, and the tests leave room beside them, so it runs while they do
 # (its output follows theirs). A run with arguments (a filter) leaves it out.
+# Everything is built in one cargo run, the library and its unit tests compiling side by side
+# (building the binary first and the tests after made a fresh build a minute longer).
+cargo test --locked --no-run
 conformance_pid=""
 if [ $# -eq 0 ]; then
-  cargo build --locked
   conformance_log="$(mktemp -t conformance.XXXXXX)"
   # In a process group of its own (setsid), so that a failed or interrupted run stops all of it:
   # schemathesis and the emulator too.
