@@ -50,7 +50,14 @@ fn watch_git_path(name: &str) {
 }
 
 fn git(args: &[&str]) -> Option<String> {
-    let out = Command::new("git").args(args).output().ok()?;
+    // `git status` rewrites the index it refreshes (in a fresh clone, every time), and the
+    // index is watched above: the next cargo run would rerun this script and rebuild the crate
+    // for nothing (10 s of every fresh test run). Optional locks off: git reads, never writes.
+    let out = Command::new("git")
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
