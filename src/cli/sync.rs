@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use clap::Args;
 
 use crate::access::{Directory, Need, Source};
-use crate::snapshot::write::Draft;
+use crate::snapshot::draft::Draft;
 use crate::snapshot::{self, Meta, ReadKind};
 
 use super::{CliError, Context, ExitCode, VERSION};

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::segment::{Client, Error};
-use crate::snapshot::write::Draft;
+use crate::snapshot::draft::Draft;
 use crate::snapshot::{Meta, ReadKind};
 
 use crate::access::directory::{Directory, Progress};

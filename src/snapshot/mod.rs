@@ -4,6 +4,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod diff;
+pub(crate) mod draft;
 pub(crate) mod events;
 pub(crate) mod read;
 pub(crate) mod refresh;
@@ -36,7 +37,8 @@ pub enum SnapshotError {
 mod tests {
     use std::collections::HashMap;
 
-    use super::write::{ReadInfo, write};
+    use super::draft::{self, write};
+    use super::write::ReadInfo;
     use super::*;
     use crate::access::directory::{Directory, Resources};
     use crate::access::grants;
@@ -292,19 +294,19 @@ mod tests {
         let (old, new) = (temp("patch-old"), temp("patch-new"));
         let whole = temp("patch-whole");
         write(&old, &tricky(), &meta()).unwrap();
-        let mut draft = write::Draft::new(&new).unwrap();
+        let mut draft = draft::Draft::new(&new).unwrap();
         assert_eq!(draft.read_base(&old).unwrap().dir.users, tricky().users);
         let (counts, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
-        assert_eq!(how, write::Written::Changes);
+        assert_eq!(how, draft::Written::Changes);
         write(&whole, &tricky_changed(), &refreshed_meta()).unwrap();
         assert_eq!(counts.grants, grants::all_grants(&tricky_changed()).len());
         assert_eq!(rows(&new), rows(&whole));
         // And the unchanged case: nothing differs, every row is kept.
         let again = temp("patch-again");
-        let mut draft = write::Draft::new(&again).unwrap();
+        let mut draft = draft::Draft::new(&again).unwrap();
         draft.read_base(&new).unwrap();
         let (_, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
-        assert_eq!(how, write::Written::Changes);
+        assert_eq!(how, draft::Written::Changes);
         assert_eq!(rows(&again), rows(&whole));
         assert!(!write::tmp_path(&again).exists());
         for p in [old, new, whole, again] {
@@ -318,15 +320,15 @@ mod tests {
         let mut m = meta();
         m.tool_version = "0.0.1-other".into();
         write(&old, &tricky(), &m).unwrap();
-        let mut draft = write::Draft::new(&new).unwrap();
+        let mut draft = draft::Draft::new(&new).unwrap();
         draft.read_base(&old).unwrap();
         let (_, how) = draft.commit(&tricky_changed(), &refreshed_meta()).unwrap();
-        assert_eq!(how, write::Written::Whole);
+        assert_eq!(how, draft::Written::Whole);
         write(&old, &tricky(), &meta()).unwrap();
-        let mut draft = write::Draft::new(&new).unwrap();
+        let mut draft = draft::Draft::new(&new).unwrap();
         draft.read_base(&old).unwrap();
         let (_, how) = draft.commit(&tricky_changed(), &meta()).unwrap();
-        assert_eq!(how, write::Written::Whole);
+        assert_eq!(how, draft::Written::Whole);
         let whole = temp("other-whole");
         write(&whole, &tricky_changed(), &meta()).unwrap();
         assert_eq!(rows(&new), rows(&whole));
@@ -339,13 +341,13 @@ mod tests {
     fn a_draft_dropped_before_its_commit_leaves_nothing() {
         let (old, new) = (temp("drop-old"), temp("drop-new"));
         write(&old, &tricky(), &meta()).unwrap();
-        let mut draft = write::Draft::new(&new).unwrap();
+        let mut draft = draft::Draft::new(&new).unwrap();
         draft.read_base(&old).unwrap();
         assert!(write::tmp_path(&new).exists());
         drop(draft);
         assert!(!write::tmp_path(&new).exists());
         assert!(!new.exists());
-        let e = write::Draft::new(&new)
+        let e = draft::Draft::new(&new)
             .unwrap()
             .read_base(&new)
             .unwrap_err()
