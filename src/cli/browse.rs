@@ -17,7 +17,7 @@ use crate::segment::Client;
 use super::choose;
 use super::prompt::Prompter;
 use super::write::{self, WriteFlags};
-use super::{CliError, Context, ExitCode};
+use super::{Breadth, CliError, Context, ExitCode};
 
 const HELP: &str = "\
 Needs a terminal. Choose a lens (people, groups, roles, resources), find an item by typing part
@@ -160,7 +160,7 @@ pub(crate) async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode
 async fn load(ctx: &mut Context, client: &Client) -> Result<Directory, CliError> {
     // Changes are planned from a live read of the principal (apply::prepare), so a cached
     // view is safe to act from.
-    let dir = if ctx.use_cache() {
+    let dir = if ctx.use_cache(Breadth::Everyone) {
         ctx.cached_directory("Refreshing the cache").await?.0
     } else {
         ctx.reading_live();

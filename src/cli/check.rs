@@ -11,7 +11,7 @@ use crate::access::Need;
 use crate::access::policy::{self, Finding, PolicyError, RULE_NAMES, Severity};
 use crate::output::Tabular;
 
-use super::{CliError, Context, ExitCode};
+use super::{Breadth, CliError, Context, ExitCode};
 
 /// Where `check` looks for its policy when `--policy` is not given, and `--init` writes it.
 pub(crate) const DEFAULT_POLICY: &str = "segment-access-policy.toml";
@@ -126,7 +126,9 @@ pub(crate) async fn run(args: CheckArgs, ctx: &mut Context) -> Result<ExitCode, 
             .rules
             .retain(|x| args.rules.iter().any(|r| r == x.check.name()));
     }
-    let source = ctx.source(args.snapshot.as_deref()).await?;
+    let source = ctx
+        .source(args.snapshot.as_deref(), Breadth::Everyone)
+        .await?;
     let dir = source
         .directory(policy.need(), ctx.progress("Reading access"))
         .await?;
@@ -241,7 +243,9 @@ async fn init(args: CheckArgs, ctx: &mut Context) -> Result<ExitCode, CliError> 
     if !to_stdout && !args.force && out.exists() {
         return Err(exists(&out));
     }
-    let source = ctx.source(args.snapshot.as_deref()).await?;
+    let source = ctx
+        .source(args.snapshot.as_deref(), Breadth::Everyone)
+        .await?;
     let need = Need {
         labels: true,
         ..Need::everything()

@@ -18,6 +18,16 @@ use super::prompt::{Prompter, TerminalPrompter};
 use super::terminal::{Streams, Terminal};
 use super::{GlobalArgs, color, progress};
 
+/// How much of the workspace a read-only question needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Breadth {
+    /// Every user's permissions: one request per user live, minutes on a large workspace;
+    /// what the cache is for.
+    Everyone,
+    /// A list, one user or one group: a few requests live, fewer than a cache refresh.
+    Few,
+}
+
 pub(crate) struct Context {
     pub global: GlobalArgs,
     pub settings: Settings,
@@ -123,10 +133,14 @@ impl Context {
         Ok(client)
     }
 
-    /// Whether read-only answers come from the profile's cache: `--cached`, or the profile's
-    /// `cached = true` unless `--live`; never for the demo workspace, which is new every run.
-    pub(crate) fn use_cache(&self) -> bool {
-        !self.global.demo && !self.global.live && (self.global.cached || self.settings.cached)
+    /// Whether the answer to a read-only question of `breadth` comes from the profile's cache:
+    /// with `--cached` always; with the profile's `cached = true` when it needs everyone's
+    /// permissions (a narrow question costs fewer requests live than a refresh does); never
+    /// with `--live` or for the demo workspace, which is new every run.
+    pub(crate) fn use_cache(&self, breadth: Breadth) -> bool {
+        !self.global.demo
+            && !self.global.live
+            && (self.global.cached || (self.settings.cached && breadth == Breadth::Everyone))
     }
 
     /// The workspace from the profile's cache, refreshed first; says on stderr how old it is
@@ -164,20 +178,27 @@ impl Context {
         Ok((cached.dir, cached.api_url))
     }
 
-    /// Where read-only answers come from: a snapshot file when one is named, else Segment.
-    pub(crate) async fn source(&mut self, snapshot: Option<&Path>) -> Result<Source, CliError> {
+    /// Where the answer to a read-only question of `breadth` comes from: a snapshot file when
+    /// one is named, else the cache (see `use_cache`), else Segment.
+    pub(crate) async fn source(
+        &mut self,
+        snapshot: Option<&Path>,
+        breadth: Breadth,
+    ) -> Result<Source, CliError> {
         match snapshot {
             Some(path) => {
                 let snap = crate::snapshot::read(path)?;
                 let api_url = snap.api_url();
                 Ok(Source::loaded(snap.dir, api_url))
             }
-            None if self.use_cache() => {
+            None if self.use_cache(breadth) => {
                 let (dir, api_url) = self.cached_directory("Refreshing the cache").await?;
                 Ok(Source::loaded(dir, api_url))
             }
             None => {
-                self.cache_would_help = !self.global.demo;
+                if breadth == Breadth::Everyone {
+                    self.reading_live();
+                }
                 Ok(Source::live(self.client().await?))
             }
         }

@@ -6,7 +6,7 @@ use crate::access::{Directory, GrantRecord};
 use crate::output::Tabular;
 use crate::snapshot::diff::{self, Change, Subject};
 
-use super::{CliError, Context, ExitCode};
+use super::{Breadth, CliError, Context, ExitCode};
 
 const DIFF_HELP: &str = "\
 Prints people (users, invites) and groups that appeared or went away, roles added or removed,
@@ -38,7 +38,7 @@ pub struct DiffArgs {
 
 async fn side(which: &str, ctx: &mut Context) -> Result<Directory, CliError> {
     let snapshot = (which != "live").then(|| std::path::Path::new(which));
-    let source = ctx.source(snapshot).await?;
+    let source = ctx.source(snapshot, Breadth::Everyone).await?;
     super::sync::load_all(ctx, &source).await
 }
 

@@ -4,7 +4,7 @@ use clap::{Args, Subcommand};
 
 use crate::access::GrantQuery;
 
-use super::{CliError, Context, ExitCode};
+use super::{Breadth, CliError, Context, ExitCode};
 
 const LIST_HELP: &str = "\
 Every list prints a table on a terminal, fitted to its width (long cells cut with an ellipsis;
@@ -136,11 +136,25 @@ pub struct GrantsArgs {
     pub direct_only: bool,
 }
 
+/// How much a question needs: grants of one user, or the memberships of one group, are read
+/// live in a few requests (`access::Source::grants`); other grants need everyone's.
+fn breadth(what: &ListWhat) -> Breadth {
+    match what {
+        ListWhat::Grants(g)
+            if g.user.is_none()
+                && !(g.group.is_some() && g.role.is_none() && g.resource.is_none()) =>
+        {
+            Breadth::Everyone
+        }
+        _ => Breadth::Few,
+    }
+}
+
 pub(crate) async fn run(args: ListArgs, ctx: &mut Context) -> Result<ExitCode, CliError> {
     // History is read from the audit trail itself, never from a snapshot or the cache.
     let source = match (&args.what, &args.snapshot) {
         (ListWhat::Events(_), None) => crate::access::Source::live(ctx.client().await?),
-        _ => ctx.source(args.snapshot.as_deref()).await?,
+        (what, snapshot) => ctx.source(snapshot.as_deref(), breadth(what)).await?,
     };
     let n = match args.what {
         ListWhat::Workspace => {

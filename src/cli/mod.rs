@@ -42,7 +42,7 @@ use crate::segment::redact::RedactingWriter;
 use crate::auth::Region;
 use crate::output::Format;
 pub(crate) use color::ColorChoice;
-pub(crate) use context::Context;
+pub(crate) use context::{Breadth, Context};
 
 pub(crate) use error::{CliError, ExitCode};
 

@@ -149,21 +149,45 @@ fn the_profile_setting_caches_and_an_old_full_read_is_read_again() {
     let tmp = temp_dir("cache-profile");
     let config =
         ConfigDir::with_config("[profiles.default]\ncached = true\ncache_max_age = \"2s\"\n");
-    let run_list = || {
+    let run_args = |args: &[&str]| {
         let mut c = config.cmd();
         c.env("SEGMENT_API_URL", emu.url())
             .env("SEGMENT_TOKEN", OWNER)
             .env("SEGMENT_ACCESS_CACHE_DIR", tmp.path())
-            .args(["list", "groups"]);
+            .args(args);
         let (code, _, err) = run(&mut c);
         assert_eq!(code, Some(0), "{err}");
         err
     };
+    // The setting is for questions that need everyone's permissions.
+    let run_list = || run_args(&["list", "grants", "--role", "Workspace Owner"]);
     assert!(run_list().contains("no cache yet"));
     assert!(
         run_list().contains("refreshed"),
         "within the age: a refresh"
     );
+    // A list, one user's grants or one group's: fewer requests live than a refresh costs, so
+    // they read live; `--cached` sends them to the cache all the same.
+    let before = stats(&emu)["totalRequests"].as_u64().unwrap();
+    for narrow in [
+        &["list", "groups"][..],
+        &["list", "grants", "--user", "alan.turing@acme.example"],
+    ] {
+        let err = run_args(narrow);
+        assert!(
+            !err.contains("answered from the cache"),
+            "{narrow:?}: {err}"
+        );
+    }
+    let live = stats(&emu)["totalRequests"].as_u64().unwrap() - before;
+    let before = stats(&emu)["totalRequests"].as_u64().unwrap();
+    assert!(run_args(&["list", "grants"]).contains("answered from the cache"));
+    let refresh = stats(&emu)["totalRequests"].as_u64().unwrap() - before;
+    assert!(
+        live < 2 * refresh,
+        "two narrow live reads: {live}, one refresh: {refresh}"
+    );
+    assert!(run_args(&["--cached", "list", "groups"]).contains("answered from the cache"));
     std::thread::sleep(std::time::Duration::from_millis(3100));
     let err = run_list();
     assert!(
