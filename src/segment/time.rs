@@ -34,32 +34,30 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-/// `2024-05-01T12:34:56.789Z`
-/// Whole seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`: how snapshots and campaigns
-/// write their times.
-pub(crate) fn format_rfc3339_secs(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
+/// Whole seconds since the epoch as `YYYY-MM-DDTHH:MM:SS`, the part both formats share.
+fn date_time(secs: i64) -> String {
     let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         sod / 3600,
         (sod / 60) % 60,
         sod % 60
     )
 }
 
+/// Whole seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`: how snapshots and campaigns
+/// write their times.
+pub(crate) fn format_rfc3339_secs(secs: i64) -> String {
+    format!("{}Z", date_time(secs))
+}
+
+/// Milliseconds since the epoch as `2024-05-01T12:34:56.789Z`.
 pub(crate) fn format_rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60
+        "{}.{:03}Z",
+        date_time(ms.div_euclid(1000)),
+        ms.rem_euclid(1000)
     )
 }
 
