@@ -110,10 +110,7 @@ pub(crate) async fn run(_args: BrowseArgs, ctx: &mut Context) -> Result<ExitCode
         };
         let records = records(&dir, &view);
         let width = ctx.term.err_width;
-        let heading = match width {
-            Some(w) => table::cut(&title(&dir, &view), w),
-            None => title(&dir, &view),
-        };
+        let heading = table::fit_line(&title(&dir, &view), width);
         let _ = write!(ctx.io.err, "\n{heading}\n{}", table(&records, width));
         let acts = acts(&view, &records);
         let labels: Vec<String> = acts.iter().map(|a| a.label().to_string()).collect();

@@ -149,6 +149,14 @@ impl About {
     }
 }
 
+/// `text` in bold when colour is on.
+fn bold(text: &str, on: bool) -> String {
+    match on {
+        true => format!("\x1b[1m{text}\x1b[0m"),
+        false => text.to_string(),
+    }
+}
+
 /// What an invite's own roles are shown as.
 const UNKNOWN_DIRECT: &str =
     "own roles unknown (Segment's API does not show the roles of a pending invite)";
@@ -268,14 +276,6 @@ pub(crate) fn rows(dir: &crate::access::Directory) -> Vec<ReportRow> {
     out
 }
 
-/// A line cut to the width, if there is one.
-fn fit(line: String, width: Option<usize>) -> String {
-    match width {
-        Some(w) => table::cut(&line, w),
-        None => line,
-    }
-}
-
 fn invite_row(email: &str) -> ReportRow {
     ReportRow {
         kind: "invite".into(),
@@ -321,12 +321,8 @@ pub(crate) async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode,
     let heading = match ctx.renderer.format {
         Format::Table | Format::Wide if ctx.renderer.headers => {
             let [a, b] = about.lines();
-            let bold = |l: String| match ctx.renderer.color {
-                true => format!("\x1b[1m{l}\x1b[0m"),
-                false => l,
-            };
-            let fit = |l: String| fit(l, ctx.renderer.width);
-            format!("{}\n{}\n\n", bold(fit(a)), fit(b))
+            let fit = |l: String| table::fit_line(&l, ctx.renderer.width);
+            format!("{}\n{}\n\n", bold(&fit(a), ctx.renderer.color), fit(b))
         }
         Format::Markdown => about.markdown(),
         _ => String::new(),
@@ -350,7 +346,7 @@ pub(crate) async fn run(args: ReportArgs, ctx: &mut Context) -> Result<ExitCode,
 /// The report for a person at a terminal: a line per person (email, name, groups), then a line
 /// per role they hold, indented, in columns aligned across the whole report and fitted to
 /// `width` like every table (`None`: values whole).
-pub(crate) fn by_person(rows: &[ReportRow], width: Option<usize>, bold: bool) -> Vec<String> {
+pub(crate) fn by_person(rows: &[ReportRow], width: Option<usize>, color: bool) -> Vec<String> {
     const INDENT: &str = "  ";
     let mut cells: Vec<Vec<String>> = Vec::new();
     for r in rows {
@@ -387,19 +383,15 @@ pub(crate) fn by_person(rows: &[ReportRow], width: Option<usize>, bold: bool) ->
         if !r.groups.is_empty() {
             heading.push(format!("groups: {}", r.groups.join(", ")));
         }
-        let heading = fit(heading.join("  "), width);
-        out.push(if bold {
-            format!("\x1b[1m{heading}\x1b[0m")
-        } else {
-            heading
-        });
+        let heading = table::fit_line(&heading.join("  "), width);
+        out.push(bold(&heading, color));
         for _ in &r.access {
             if let Some(l) = held.next() {
                 out.push(format!("{INDENT}{l}"));
             }
         }
         if !r.direct_known {
-            out.push(fit(format!("{INDENT}{UNKNOWN_DIRECT}"), width));
+            out.push(table::fit_line(&format!("{INDENT}{UNKNOWN_DIRECT}"), width));
         } else if r.access.is_empty() {
             out.push(format!("{INDENT}(no access)"));
         }

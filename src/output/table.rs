@@ -372,6 +372,15 @@ fn shrink(w: &mut [usize], floor: &[usize], cols: &[usize], mut excess: usize) -
     excess
 }
 
+/// `s` cut to `width` on a terminal (see [`cut`]); whole when there is no width (a pipe,
+/// `--wide`).
+pub(crate) fn fit_line(s: &str, width: Option<usize>) -> String {
+    match width {
+        Some(w) => cut(s, w),
+        None => s.to_string(),
+    }
+}
+
 /// `s` in at most `width` terminal columns: whole when it fits, else cut and ended with `…`, at
 /// a space when one leaves at least half the width, else between two characters.
 pub(crate) fn cut(s: &str, width: usize) -> String {

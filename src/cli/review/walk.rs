@@ -311,10 +311,7 @@ impl Walk<'_> {
 
     /// A line cut to leave `keep` columns of the terminal free.
     fn fit_within(&self, line: String, keep: usize) -> String {
-        match self.width {
-            Some(w) => table::cut(&line, w.saturating_sub(keep).max(20)),
-            None => line,
-        }
+        table::fit_line(&line, self.width.map(|w| w.saturating_sub(keep).max(20)))
     }
 
     fn go(&mut self, to: usize) {
